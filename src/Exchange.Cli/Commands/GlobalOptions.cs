@@ -1,0 +1,21 @@
+using System.CommandLine;
+using Exchange.Cli.Output;
+
+namespace Exchange.Cli.Commands;
+
+/// <summary>Options every command accepts.</summary>
+internal sealed class GlobalOptions
+{
+    public Option<string?> Node { get; } = new("--node")
+    {
+        Description = "Node address, e.g. http://127.0.0.1:5000 (default: $EXCHANGE_NODE, then the last login)",
+        Recursive = true,
+    };
+
+    public Option<OutputFormat> Output { get; } = new("--output", "-o")
+    {
+        Description = "table or json",
+        Recursive = true,
+        DefaultValueFactory = _ => OutputFormat.Table,
+    };
+}

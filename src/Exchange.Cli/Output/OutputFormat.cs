@@ -1,0 +1,7 @@
+namespace Exchange.Cli.Output;
+
+public enum OutputFormat
+{
+    Table,
+    Json,
+}

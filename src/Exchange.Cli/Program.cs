@@ -1,0 +1,3 @@
+using Exchange.Cli;
+
+return await CliApp.RunAsync(args, new CliContext());

@@ -1,0 +1,16 @@
+using Exchange.Domain.Findings;
+
+namespace Exchange.Node.Findings;
+
+public static class FindingsExtensions
+{
+    public static IHostApplicationBuilder AddFindings(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Findings:Limits").Get<FindingLimits>() ?? FindingLimits.Default);
+        builder.Services.AddSingleton<FindingProtector>();
+        builder.Services.AddScoped<FindingStore>();
+        return builder;
+    }
+
+    public static void MapFindings(this IEndpointRouteBuilder app) => app.MapGrpcService<FindingGrpcService>();
+}

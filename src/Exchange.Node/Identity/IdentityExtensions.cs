@@ -1,0 +1,97 @@
+using Exchange.Domain;
+using Exchange.Node.Persistence;
+using Microsoft.AspNetCore.Authorization;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using OpenIddict.Validation;
+using OpenIddict.Validation.AspNetCore;
+
+namespace Exchange.Node.Identity;
+
+public static class IdentityExtensions
+{
+    public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(NodeIdentityOptions.Section).Get<NodeIdentityOptions>() ?? new NodeIdentityOptions();
+        builder.Services.AddOptions<NodeIdentityOptions>().BindConfiguration(NodeIdentityOptions.Section)
+            .Validate(o => o.Clients.All(c => c.Scopes.All(Scopes.All.Contains)),
+                $"Identity:Clients: every scope must be one of {string.Join(", ", Scopes.All)}")
+            .Validate(o => o.Clients.All(c => !string.IsNullOrWhiteSpace(c.ClientId) && c.ClientSecret.Length >= 16),
+                "Identity:Clients: every client needs a ClientId and a ClientSecret of at least 16 characters")
+            .Validate(o => o.AccessTokenLifetime > TimeSpan.Zero && o.AccessTokenLifetime <= TimeSpan.FromHours(1),
+                "Identity:AccessTokenLifetime must be more than zero and at most one hour")
+            .ValidateOnStart();
+
+        builder.Services.AddOpenIddict()
+            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<NodeDbContext>())
+            .AddServer(server =>
+            {
+                server.SetTokenEndpointUris("connect/token");
+                // Staff tools and scripts authenticate as themselves; there is no interactive login.
+                server.AllowClientCredentialsFlow();
+                server.RegisterScopes([.. Scopes.All]);
+                server.SetAccessTokenLifetime(options.AccessTokenLifetime);
+                if (!string.IsNullOrWhiteSpace(options.Issuer))
+                {
+                    server.SetIssuer(new Uri(options.Issuer));
+                }
+                // Access tokens are sealed with ASP.NET Core Data Protection, whose key ring lives in
+                // the node's database: every replica of the node reads the tokens any other issued,
+                // and a restart does not log everyone out.
+                server.UseDataProtection();
+                // OpenIddict insists on signing and encryption keys even when Data Protection seals
+                // the tokens; these never leave the process and sign nothing we hand out.
+                server.AddEphemeralEncryptionKey().AddEphemeralSigningKey();
+                var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough();
+                if (!options.RequireHttps)
+                {
+                    // Plain HTTP is accepted only when the operator says so (loopback, tests).
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+            })
+            .AddValidation(validation =>
+            {
+                // The node validates the tokens it issued itself, with the same Data Protection keys.
+                validation.UseLocalServer();
+                validation.UseDataProtection();
+                validation.UseAspNetCore();
+            });
+
+        // Token lifetimes follow the node's clock, which tests can move.
+        builder.Services.AddOptions<OpenIddictServerOptions>().Configure<TimeProvider>((o, time) => o.TimeProvider = time);
+        builder.Services.AddOptions<OpenIddictValidationOptions>().Configure<TimeProvider>((o, time) => o.TimeProvider = time);
+
+        builder.Services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+        builder.Services.AddAuthorization(authorization =>
+        {
+            foreach (var scope in Scopes.All)
+            {
+                authorization.AddPolicy(scope, policy => policy
+                    .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                    .RequireAuthenticatedUser()
+                    .AddRequirements(new ScopeRequirement(scope)));
+            }
+        });
+        builder.Services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();
+        builder.Services.AddHostedService<ClientSeeder>();
+        return builder;
+    }
+
+    public static void MapIdentity(this IEndpointRouteBuilder app) => app.MapTokenEndpoint();
+}
+
+/// <summary>The caller's token must carry this scope.</summary>
+public sealed record ScopeRequirement(string Scope) : IAuthorizationRequirement;
+
+internal sealed class ScopeRequirementHandler : AuthorizationHandler<ScopeRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
+    {
+        if (context.User.HasScope(requirement.Scope))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,41 @@
+using Exchange.Domain.Network;
+using Exchange.Domain.Policy;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Network;
+
+public static class NetworkExtensions
+{
+    public static IHostApplicationBuilder AddNetwork(this IHostApplicationBuilder builder)
+    {
+        // Loaded once at start; a manifest that does not validate stops the node with every error named.
+        builder.Services.AddSingleton(sp =>
+        {
+            var node = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            var manifest = ManifestLoader.LoadFile(node.ManifestPath, sp.GetRequiredService<TimeProvider>().GetUtcNow());
+            if (manifest.FindInstitute(node.InstituteId) is null)
+            {
+                throw new ManifestException([$"Node:InstituteId '{node.InstituteId}' is not an institute of the manifest '{node.ManifestPath}'"]);
+            }
+            return manifest;
+        });
+        builder.Services.AddSingleton(sp => new DisclosurePolicy(sp.GetRequiredService<NetworkManifest>()));
+        builder.Services.AddHostedService<ManifestCheck>();
+        return builder;
+    }
+
+    public static void MapNetwork(this IEndpointRouteBuilder app) => app.MapGrpcService<NetworkGrpcService>();
+
+    // Resolving the manifest at start makes a bad one fail the start, not the first request.
+    private sealed class ManifestCheck(NetworkManifest manifest, IOptions<NodeOptions> node, ILogger<ManifestCheck> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            logger.LogInformation("Node {Institute} loaded manifest '{Name}' ({Institutes} institutes, {Agreements} agreements, sha256 {Sha})",
+                node.Value.InstituteId, manifest.Name, manifest.Institutes.Count, manifest.Agreements.Count, manifest.Sha256);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

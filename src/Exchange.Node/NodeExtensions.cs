@@ -1,0 +1,85 @@
+using Exchange.Node.Audit;
+using Exchange.Node.Findings;
+using Exchange.Node.Identity;
+using Exchange.Node.Network;
+using Exchange.Node.Persistence;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node;
+
+/// <summary>The composition root of a node, one call per feature.</summary>
+public static class NodeExtensions
+{
+    // Findings are limited to 4 MiB by validation; the transport allows a little more so that an
+    // oversized finding gets a field-level error rather than a bare RESOURCE_EXHAUSTED.
+    private const int MaxReceiveMessageBytes = 6 * 1024 * 1024;
+
+    public static WebApplicationBuilder AddExchangeNode(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddPersistence();
+        builder.AddDataProtection();
+        builder.AddIdentity();
+        builder.AddNetwork();
+        builder.AddAudit();
+        builder.AddFindings();
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
+            grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        builder.Services.AddGrpcHealthChecks();
+        return builder;
+    }
+
+    public static WebApplication MapExchangeNode(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapIdentity();
+        app.MapFindings();
+        app.MapNetwork();
+        app.MapGrpcReflectionService().AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        return app;
+    }
+
+    private static void AddDataProtection(this WebApplicationBuilder builder)
+    {
+        var node = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
+        var dataProtection = builder.Services.AddDataProtection()
+            // One application name per institute: its replicas share a key ring, other institutes' nodes
+            // on the same database server could never read it.
+            .SetApplicationName($"exchange-node-{node.InstituteId}")
+            // The key ring lives in the node's own database, so it survives restarts and is shared by replicas.
+            .PersistKeysToDbContext<NodeDbContext>();
+        var certificate = builder.Configuration["DataProtection:CertificatePath"];
+        if (!string.IsNullOrWhiteSpace(certificate))
+        {
+            // With a certificate the keys in the database are themselves encrypted: a copy of the
+            // database alone then reads nothing.
+            dataProtection.ProtectKeysWithCertificate(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(
+                certificate, builder.Configuration["DataProtection:CertificatePassword"]));
+        }
+    }
+
+    private sealed class DatabaseHealthCheck(IServiceScopeFactory scopes) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("the database cannot be reached");
+        }
+    }
+}

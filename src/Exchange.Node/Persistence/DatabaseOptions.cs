@@ -1,0 +1,21 @@
+namespace Exchange.Node.Persistence;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Section <c>Database</c>: SQLite under the data directory unless told otherwise.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Empty for SQLite means <c>{Node:DataDirectory}/node.db</c>; required for PostgreSQL.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Apply pending migrations at start (EF Core takes a lock, so replicas may all do it).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}

@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Persistence;
+
+public static class PersistenceExtensions
+{
+    public static IHostApplicationBuilder AddPersistence(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var node = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .Validate(o => o.Provider == DatabaseProvider.Sqlite || !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "Database:ConnectionString is required when Database:Provider is Postgres")
+            .ValidateOnStart();
+
+        switch (options.Provider)
+        {
+            case DatabaseProvider.Postgres:
+                builder.Services.AddDbContext<NodeDbContext, PostgresNodeDbContext>(o => o
+                    .UseNpgsql(options.ConnectionString, npgsql => npgsql.EnableRetryOnFailure(3))
+                    .UseOpenIddict());
+                break;
+            default:
+                var connectionString = string.IsNullOrWhiteSpace(options.ConnectionString)
+                    ? $"Data Source={Path.Combine(node.DataDirectory, "node.db")};Default Timeout=60"
+                    : options.ConnectionString;
+                builder.Services.AddDbContext<NodeDbContext, SqliteNodeDbContext>(o => o
+                    .UseSqlite(connectionString)
+                    .UseOpenIddict());
+                break;
+        }
+        builder.Services.AddHostedService<DatabaseInitializer>();
+        return builder;
+    }
+}
+
+/// <summary>Creates the data directory and applies migrations before anything else starts.</summary>
+internal sealed class DatabaseInitializer(IServiceProvider services, IOptions<DatabaseOptions> database, IOptions<NodeOptions> node, ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (database.Value.Provider == DatabaseProvider.Sqlite)
+        {
+            Directory.CreateDirectory(node.Value.DataDirectory);
+        }
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
+        if (database.Value.Provider == DatabaseProvider.Sqlite)
+        {
+            // WAL lets readers run beside the one writer; the setting is kept in the file.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await db.Database.CloseConnectionAsync();
+        }
+        if (database.Value.MigrateOnStart)
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+            logger.LogInformation("Database ready ({Provider})", database.Value.Provider);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,21 @@
+using Google.Rpc;
+using Grpc.Core;
+
+namespace Exchange.Node.Tests;
+
+internal static class Assertions
+{
+    public static async Task<RpcException> FailsWith(StatusCode code, Func<Task> call)
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.True(code == e.StatusCode, $"expected {code}, got {e.StatusCode}: {e.Status.Detail}");
+        return e;
+    }
+
+    public static IReadOnlyDictionary<string, string> FieldViolations(this RpcException e)
+    {
+        var badRequest = e.GetRpcStatus()?.GetDetail<BadRequest>();
+        Assert.NotNull(badRequest);
+        return badRequest.FieldViolations.ToDictionary(v => v.Field, v => v.Description);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Exchange.Testing;
+
+/// <summary>
+/// One node hosted in the test process: the real pipeline (Kestrel aside), its own database and
+/// data directory, the test clients configured.
+/// </summary>
+public sealed class NodeHost : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
+    public NodeHost(string instituteId, string manifestPath, TestDatabase database, string dataDirectory,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        InstituteId = instituteId;
+        Database = database;
+        DataDirectory = dataDirectory;
+        _services = services;
+        _settings = new Dictionary<string, string?>
+        {
+            ["Node:InstituteId"] = instituteId,
+            ["Node:ManifestPath"] = manifestPath,
+            ["Node:DataDirectory"] = dataDirectory,
+            ["Database:Provider"] = database.Provider,
+            ["Database:ConnectionString"] = database.ConnectionString,
+            ["Identity:RequireHttps"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in TestClients.Settings().Concat(settings ?? []))
+        {
+            _settings[key] = value;
+        }
+    }
+
+    /// <summary>Serve on a real loopback port (for clients outside the process) instead of the in-memory test server.</summary>
+    public NodeHost ListenOnLoopback()
+    {
+        var port = FreePort();
+        UseKestrel(port);
+        StartServer();
+        Address = new Uri($"http://127.0.0.1:{port}/");
+        return this;
+    }
+
+    public Uri? Address { get; private set; }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public string InstituteId { get; }
+    public TestDatabase Database { get; }
+    public string DataDirectory { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // UseSetting, not ConfigureAppConfiguration: the node reads some settings while it is being
+        // composed, before app configuration sources added by the factory would apply.
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
+        }
+    }
+
+    public GrpcChannel CreateChannel() =>
+        GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = Server.CreateHandler(), MaxSendMessageSize = null, MaxReceiveMessageSize = null });
+
+    public async Task<string> TokenAsync(string clientId, params string[] scopes)
+    {
+        using var http = CreateClient();
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = TestClients.Secret(clientId),
+        };
+        if (scopes.Length > 0)
+        {
+            form["scope"] = string.Join(' ', scopes);
+        }
+        using var response = await http.PostAsync("/connect/token", new FormUrlEncodedContent(form));
+        var body = await response.Content.ReadFromJsonAsync<TokenResponse>();
+        return body?.AccessToken ?? throw new InvalidOperationException($"no token for {clientId}: HTTP {(int)response.StatusCode} {body?.Error} {body?.ErrorDescription}");
+    }
+
+    public async Task<Metadata> AuthAsync(string clientId, params string[] scopes) =>
+        new() { { "authorization", $"Bearer {await TokenAsync(clientId, scopes)}" } };
+
+    private sealed record TokenResponse(
+        [property: JsonPropertyName("access_token")] string? AccessToken,
+        [property: JsonPropertyName("error")] string? Error,
+        [property: JsonPropertyName("error_description")] string? ErrorDescription);
+}

@@ -1,0 +1,81 @@
+using Npgsql;
+
+namespace Exchange.Testing;
+
+/// <summary>A fresh, empty database for one test fixture, removed afterwards.</summary>
+public abstract class TestDatabase : IAsyncDisposable
+{
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    public abstract string Provider { get; }
+    public abstract string ConnectionString { get; }
+
+    public static async Task<TestDatabase> CreateAsync(string provider, string directory) => provider switch
+    {
+        Sqlite => new SqliteTestDatabase(directory),
+        Postgres => await PostgresTestDatabase.CreateAsync(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "unknown provider"),
+    };
+
+    public abstract ValueTask DisposeAsync();
+}
+
+internal sealed class SqliteTestDatabase(string directory) : TestDatabase
+{
+    public override string Provider => Sqlite;
+    public override string ConnectionString { get; } = $"Data Source={Path.Combine(directory, "node.db")};Default Timeout=60;Pooling=False";
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>
+/// A database on the PostgreSQL that tests/run.sh starts (EXCHANGE_TEST_POSTGRES). If it is not
+/// reachable the test fails: a missing service must never pass quietly.
+/// </summary>
+public sealed class PostgresTestDatabase : TestDatabase
+{
+    private readonly string _name;
+
+    private PostgresTestDatabase(string name, string connectionString)
+    {
+        _name = name;
+        ConnectionString = connectionString;
+    }
+
+    public override string Provider => Postgres;
+    public override string ConnectionString { get; }
+
+    public static string AdminConnectionString =>
+        Environment.GetEnvironmentVariable("EXCHANGE_TEST_POSTGRES")
+        ?? "Host=127.0.0.1;Username=exchange;Password=exchange;Database=postgres";
+
+    public static async Task<PostgresTestDatabase> CreateAsync()
+    {
+        var name = $"exchange_test_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(AdminConnectionString))
+        {
+            try
+            {
+                await admin.OpenAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException)
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL is not reachable at '{AdminConnectionString}' ({e.Message}). Run the tests through tests/run.sh, which starts it.", e);
+            }
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name };
+        return new PostgresTestDatabase(name, builder.ConnectionString);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs and starts RabbitMQ and PostgreSQL from
+# the OS packages when they are absent, installs the JavaScript client's packages, builds with
+# warnings as errors and runs every test project. Any missing service fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+for tool in dotnet node npm; do
+  command -v "$tool" >/dev/null || { echo "tests/run.sh: '$tool' is required and not on PATH" >&2; exit 1; }
+done
+
+echo "== services"
+eval "$(tests/services/start.sh)"
+
+echo "== JavaScript client packages"
+(cd tests/clients/node && npm ci --no-audit --no-fund --loglevel=error)
+
+echo "== build"
+dotnet build Exchange.sln -c Release -warnaserror -nologo -v quiet
+
+echo "== tests"
+dotnet test Exchange.sln -c Release --no-build -nologo \
+  --logger "console;verbosity=normal" \
+  --blame-hang-timeout 10m \
+  -- RunConfiguration.TestSessionTimeout=2400000
+
+echo "== passed in $(( $(date +%s) - started ))s"

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Installs (when absent) and starts the real services the tests need: RabbitMQ and PostgreSQL
+# from the OS packages, bound to loopback. Idempotent: a running service is left as it is.
+# Prints the environment the tests read (EXCHANGE_TEST_*) so callers can `eval` it.
+set -euo pipefail
+
+log() { echo "[services] $*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+ensure_package() {
+  local bin=$1 pkg=$2
+  if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "$bin" ]; then
+    if [ $apt_updated -eq 0 ]; then
+      log "apt-get update"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+      apt_updated=1
+    fi
+    log "installing $pkg"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+  fi
+}
+
+RABBIT_NODE=${EXCHANGE_RABBIT_NODENAME:-rabbit@localhost}
+export RABBITMQ_NODENAME=$RABBIT_NODE
+# Loopback only: the AMQP listener, the management listener and epmd.
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export ERL_EPMD_ADDRESS=127.0.0.1
+
+start_rabbitmq() {
+  ensure_package rabbitmq-server rabbitmq-server
+  if as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q status >/dev/null 2>&1; then
+    log "RabbitMQ already running ($RABBIT_NODE)"
+    return
+  fi
+  # The management plugin gives the HTTP API that the permission tests and operators use.
+  as_root rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+  local conf=/etc/rabbitmq/rabbitmq.conf
+  if ! grep -q "^management.tcp.ip" "$conf" 2>/dev/null; then
+    printf 'management.tcp.ip = 127.0.0.1\nloopback_users = none\n' | as_root tee -a "$conf" >/dev/null
+  fi
+  log "starting RabbitMQ ($RABBIT_NODE)"
+  as_root env RABBITMQ_NODENAME="$RABBIT_NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached
+  # -detached returns before the node registers with epmd, and await_startup fails on a node
+  # it cannot see yet, so wait for it to appear first.
+  for _ in $(seq 1 120); do
+    as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q ping >/dev/null 2>&1 && break
+    sleep 1
+  done
+  as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q await_startup --timeout 120
+}
+
+start_postgres() {
+  ensure_package pg_ctlcluster postgresql
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$version" ]; then
+    log "no PostgreSQL cluster found; creating one"
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n1)
+    as_root pg_createcluster "$version" main >&2
+  fi
+  if ! as_root pg_ctlcluster "$version" main status >/dev/null 2>&1; then
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster "$version" main start
+  else
+    log "PostgreSQL $version already running"
+  fi
+  for _ in $(seq 1 60); do
+    as_root su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  as_root su postgres -c "psql -qAt" >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'exchange') THEN
+    CREATE ROLE exchange LOGIN PASSWORD 'exchange' CREATEDB;
+  END IF;
+END \$\$;
+SQL
+}
+
+start_rabbitmq
+start_postgres
+
+RABBIT_ADMIN_USER=${EXCHANGE_TEST_RABBIT_USER:-exchange-test}
+RABBIT_ADMIN_PASS=${EXCHANGE_TEST_RABBIT_PASSWORD:-exchange-test}
+ctl() { as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q "$@"; }
+if ! ctl list_users | grep -q "^$RABBIT_ADMIN_USER\b"; then
+  ctl add_user "$RABBIT_ADMIN_USER" "$RABBIT_ADMIN_PASS" >/dev/null
+fi
+ctl set_user_tags "$RABBIT_ADMIN_USER" administrator >/dev/null
+ctl set_permissions -p / "$RABBIT_ADMIN_USER" ".*" ".*" ".*" >/dev/null
+
+cat <<ENV
+export EXCHANGE_TEST_RABBIT_HOST=127.0.0.1
+export EXCHANGE_TEST_RABBIT_USER=$RABBIT_ADMIN_USER
+export EXCHANGE_TEST_RABBIT_PASSWORD=$RABBIT_ADMIN_PASS
+export EXCHANGE_TEST_RABBIT_MANAGEMENT=http://127.0.0.1:15672
+export EXCHANGE_TEST_RABBIT_NODENAME=$RABBIT_NODE
+export EXCHANGE_TEST_POSTGRES="Host=127.0.0.1;Username=exchange;Password=exchange;Database=postgres"
+ENV
