@@ -1,4 +1,5 @@
 using Exchange.Node.Audit;
+using Exchange.Node.Disclosure;
 using Exchange.Node.Findings;
 using Exchange.Node.Identity;
 using Exchange.Node.Network;
@@ -27,6 +28,7 @@ public static class NodeExtensions
         builder.AddNetwork();
         builder.AddAudit();
         builder.AddFindings();
+        builder.AddDisclosure();
 
         builder.Services.AddGrpc(grpc =>
         {

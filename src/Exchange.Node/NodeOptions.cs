@@ -18,4 +18,16 @@ public sealed class NodeOptions
 
     /// <summary>Folder for the SQLite database and other local state.</summary>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// On the very first start only: import these private keys (JSON with base64 PKCS#8
+    /// <c>signingPrivateKey</c> and <c>encryptionPrivateKey</c>) instead of generating new ones.
+    /// </summary>
+    public string? InitialKeysPath { get; set; }
+
+    /// <summary>
+    /// Start even if this node's keys differ from the manifest's entry for it. Peers will refuse
+    /// everything it sends; only for a single node on its own (development).
+    /// </summary>
+    public bool AllowKeyMismatch { get; set; }
 }

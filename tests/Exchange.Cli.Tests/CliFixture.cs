@@ -15,7 +15,7 @@ public sealed class CliFixture : IAsyncLifetime
             .Group("g7", "uk", "us", "jp")
             .Agreement("uk-us", "uk", "us", "RED");
         _database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, Directory);
-        Node = new NodeHost("uk", manifest.WriteTo(Directory), _database, Directory);
+        Node = new NodeHost("uk", manifest.WriteTo(Directory), manifest.Keys["uk"], _database, Directory);
         _ = Node.Server;
     }
 

@@ -30,7 +30,7 @@ public sealed class CliTests(CliFixture fixture) : IClassFixture<CliFixture>
         Assert.Contains(id, list.Out);
         Assert.Contains("Uplift on capture-the-flag tasks", get.Out);
         Assert.Contains("us", get.Out);
-        Assert.Matches(@"us\s+ALLOW\s+PENDING", get.Out);
+        Assert.Matches(@"us\s+ALLOW\s+(PENDING|SENT)", get.Out);
         Assert.Equal(0, withdraw.ExitCode);
         Assert.Contains($"withdrawn {id}", withdraw.Out);
         Assert.Contains("WITHDRAWN", (await Exchange("findings", "get", id)).Out);

@@ -13,7 +13,7 @@ public sealed class CrossLanguageClientTests : IAsyncLifetime
     {
         var manifest = new TestManifest().Institute("uk").Institute("us").Agreement("uk-us", "uk", "us", "RED");
         _database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, _directory);
-        _node = new NodeHost("uk", manifest.WriteTo(_directory), _database, _directory).ListenOnLoopback();
+        _node = new NodeHost("uk", manifest.WriteTo(_directory), manifest.Keys["uk"], _database, _directory).ListenOnLoopback();
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public abstract class NodeFixture : IAsyncLifetime
     }
 
     public NodeHost StartNode(TestDatabase database, string? dataDirectory = null) =>
-        new("uk", Manifest.WriteTo(Directory), database, dataDirectory ?? Directory, services: s => s.AddSingleton<TimeProvider>(Time));
+        new("uk", Manifest.WriteTo(Directory), Manifest.Keys["uk"], database, dataDirectory ?? Directory, services: s => s.AddSingleton<TimeProvider>(Time));
 
     public async Task DisposeAsync()
     {

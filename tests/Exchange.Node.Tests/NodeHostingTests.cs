@@ -45,7 +45,7 @@ public abstract class NodeHostingTests(NodeFixture fixture)
     {
         var directory = Path.Combine(fixture.Directory, "bad-manifest");
         var manifest = new TestManifest().Institute("uk").Institute("us").Agreement("selfish", "uk", "uk", "RED");
-        await using var node = new NodeHost("uk", manifest.WriteTo(directory), fixture.Database, directory);
+        await using var node = new NodeHost("uk", manifest.WriteTo(directory), Exchange.Envelopes.InstituteKeyPairs.Generate(), fixture.Database, directory);
 
         var e = Assert.ThrowsAny<Exception>(() => node.Server);
 
@@ -58,7 +58,7 @@ public abstract class NodeHostingTests(NodeFixture fixture)
     {
         var directory = Path.Combine(fixture.Directory, "stranger");
         var manifest = new TestManifest().Institute("us").Institute("jp");
-        await using var node = new NodeHost("uk", manifest.WriteTo(directory), fixture.Database, directory);
+        await using var node = new NodeHost("uk", manifest.WriteTo(directory), Exchange.Envelopes.InstituteKeyPairs.Generate(), fixture.Database, directory);
 
         var e = Assert.ThrowsAny<Exception>(() => node.Server);
 

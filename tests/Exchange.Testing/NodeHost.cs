@@ -4,6 +4,8 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Exchange.Envelopes;
+using Exchange.Node.Disclosure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Testing;
@@ -17,13 +19,20 @@ public sealed class NodeHost : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    public NodeHost(string instituteId, string manifestPath, TestDatabase database, string dataDirectory,
-        IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    public NodeHost(string instituteId, string manifestPath, InstituteKeyPairs keys, TestDatabase database, string dataDirectory,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null, Action<IServiceCollection>? services = null, InMemoryBroker? broker = null)
     {
         InstituteId = instituteId;
         Database = database;
         DataDirectory = dataDirectory;
-        _services = services;
+        _services = broker is null ? services : s =>
+        {
+            s.AddSingleton(broker);
+            services?.Invoke(s);
+        };
+        Directory.CreateDirectory(dataDirectory);
+        var keysPath = Path.Combine(dataDirectory, $"keys-{instituteId}.json");
+        keys.WritePrivateKeys(keysPath);
         _settings = new Dictionary<string, string?>
         {
             ["Node:InstituteId"] = instituteId,
@@ -32,6 +41,9 @@ public sealed class NodeHost : WebApplicationFactory<Program>
             ["Database:Provider"] = database.Provider,
             ["Database:ConnectionString"] = database.ConnectionString,
             ["Identity:RequireHttps"] = "false",
+            ["Node:InitialKeysPath"] = keysPath,
+            ["Broker:Transport"] = "InMemory",
+            ["Broker:OutboxPollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in TestClients.Settings().Concat(settings ?? []))
@@ -76,6 +88,25 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         {
             builder.ConfigureServices(_services);
         }
+    }
+
+    /// <summary>Waits until /healthz says Healthy: database reachable and, with RabbitMQ, the bus connected.</summary>
+    public async Task WaitUntilHealthyAsync(TimeSpan? timeout = null)
+    {
+        using var http = CreateClient();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await http.GetAsync("/healthz");
+            last = await response.Content.ReadAsStringAsync();
+            if (last == "Healthy")
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"node {InstituteId} did not become healthy: {last}");
     }
 
     public GrpcChannel CreateChannel() =>

@@ -1,38 +1,31 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Exchange.Domain.Network;
+using Exchange.Envelopes;
 
 namespace Exchange.Testing;
 
 /// <summary>
 /// Builds network manifests for tests, with real P-256 keys whose private halves the test keeps.
+/// The community group holds every institute added with <c>community: true</c>.
 /// </summary>
 public sealed class TestManifest
 {
-    private readonly List<JsonObject> _institutes = [];
-    private readonly List<JsonObject> _groups = [];
-    private readonly List<JsonObject> _agreements = [];
+    private readonly ManifestBuilder _builder;
     private readonly HashSet<string> _community = [];
 
-    public Dictionary<string, InstituteKeys> Keys { get; } = [];
-
-    public string CommunityGroup { get; set; } = "network";
-
-    public TestManifest Institute(string id, bool community = true, InstituteKeys? keys = null)
+    public TestManifest(string communityGroup = "network") : this(new ManifestBuilder("test network", communityGroup))
     {
-        keys ??= InstituteKeys.Generate();
+    }
+
+    private TestManifest(ManifestBuilder builder) => _builder = builder;
+
+    public Dictionary<string, InstituteKeyPairs> Keys { get; } = [];
+
+    public TestManifest Institute(string id, bool community = true, InstituteKeyPairs? keys = null)
+    {
+        keys ??= InstituteKeyPairs.Generate();
         Keys[id] = keys;
-        _institutes.Add(new JsonObject
-        {
-            ["id"] = id,
-            ["name"] = $"{id.ToUpperInvariant()} institute",
-            ["jurisdiction"] = id.ToUpperInvariant(),
-            ["signingKey"] = Convert.ToBase64String(keys.SigningPublicKey),
-            ["encryptionKey"] = Convert.ToBase64String(keys.EncryptionPublicKey),
-            ["tokenIssuer"] = $"https://{id}.exchange.test/",
-            ["brokerQueue"] = $"exchange.{id}.inbox",
-        });
+        _builder.Institute(id, $"{id.ToUpperInvariant()} institute", id.ToUpperInvariant(), keys.SigningPublicKey, keys.EncryptionPublicKey,
+            $"https://{id}.exchange.test/", $"exchange.{id}.inbox");
         if (community)
         {
             _community.Add(id);
@@ -42,67 +35,45 @@ public sealed class TestManifest
 
     public TestManifest Group(string id, params string[] members)
     {
-        _groups.Add(new JsonObject { ["id"] = id, ["name"] = id, ["members"] = new JsonArray(members.Select(m => (JsonNode)m).ToArray()) });
+        _builder.Group(id, id, members);
         return this;
     }
 
     public TestManifest Agreement(string id, string a, string b, string maxLabel, string[]? domains = null, DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
-        _agreements.Add(new JsonObject
-        {
-            ["id"] = id,
-            ["parties"] = new JsonArray(a, b),
-            ["maxLabel"] = maxLabel,
-            ["riskDomains"] = new JsonArray((domains ?? []).Select(d => (JsonNode)d).ToArray()),
-            ["validFrom"] = (from ?? DateTimeOffset.UtcNow.AddYears(-1)).ToString("O"),
-            ["validTo"] = (to ?? DateTimeOffset.UtcNow.AddYears(3)).ToString("O"),
-        });
+        _builder.Agreement(id, id, [a, b], maxLabel, domains ?? [], from ?? DateTimeOffset.UtcNow.AddYears(-1), to ?? DateTimeOffset.UtcNow.AddYears(3));
         return this;
+    }
+
+    /// <summary>The same institutes and keys, groups and agreements: a starting point for a node whose manifest differs.</summary>
+    public TestManifest Clone()
+    {
+        var copy = new TestManifest(_builder.Clone());
+        copy._community.UnionWith(_community);
+        foreach (var (id, keys) in Keys)
+        {
+            copy.Keys[id] = keys;
+        }
+        return copy;
     }
 
     public byte[] ToJson()
     {
-        var groups = new JsonArray();
-        if (_groups.All(g => (string?)g["id"] != CommunityGroup))
+        var builder = _builder.Clone();
+        if (!builder.HasGroup(builder.CommunityGroup))
         {
-            groups.Add(new JsonObject { ["id"] = CommunityGroup, ["name"] = "community", ["members"] = new JsonArray(_community.Select(m => (JsonNode)m).ToArray()) });
+            builder.Group(builder.CommunityGroup, "community", _community);
         }
-        foreach (var g in _groups)
-        {
-            groups.Add(g.DeepClone());
-        }
-        var document = new JsonObject
-        {
-            ["formatVersion"] = 1,
-            ["name"] = "test network",
-            ["communityGroup"] = CommunityGroup,
-            ["institutes"] = new JsonArray(_institutes.Select(i => (JsonNode)i.DeepClone()).ToArray()),
-            ["groups"] = groups,
-            ["agreements"] = new JsonArray(_agreements.Select(a => (JsonNode)a.DeepClone()).ToArray()),
-        };
-        return JsonSerializer.SerializeToUtf8Bytes(document, new JsonSerializerOptions { WriteIndented = true });
+        return builder.ToJson();
     }
 
-    public string WriteTo(string directory)
+    public string WriteTo(string directory, string name = "manifest.json")
     {
         Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, "manifest.json");
+        var path = Path.Combine(directory, name);
         File.WriteAllBytes(path, ToJson());
         return path;
     }
 
     public NetworkManifest Load(DateTimeOffset? now = null) => ManifestLoader.Load(ToJson(), now ?? DateTimeOffset.UtcNow);
-}
-
-/// <summary>An institute's key pairs, private halves as PKCS#8.</summary>
-public sealed record InstituteKeys(byte[] SigningPrivateKey, byte[] SigningPublicKey, byte[] EncryptionPrivateKey, byte[] EncryptionPublicKey)
-{
-    public static InstituteKeys Generate()
-    {
-        using var signing = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var encryption = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        return new InstituteKeys(
-            signing.ExportPkcs8PrivateKey(), signing.ExportSubjectPublicKeyInfo(),
-            encryption.ExportPkcs8PrivateKey(), encryption.ExportSubjectPublicKeyInfo());
-    }
 }

@@ -22,6 +22,8 @@ public sealed class FindingStore(
     NodeDbContext db,
     FindingProtector protector,
     DisclosurePolicy policy,
+    DisclosureWriter disclosures,
+    OutboxSignal outbox,
     AuditRecorder audit,
     TimeProvider time,
     IOptions<NodeOptions> node)
@@ -78,8 +80,12 @@ public sealed class FindingStore(
         };
         var decisions = policy.Decide(DisclosureSubject.From(finding), now);
         db.Findings.Add(finding.ToRecord(protector.Protect(finding, out var contentHash), requestId, requestHash));
-        db.Decisions.AddRange(decisions.Select(d => d.ToRecord(id, version, now)));
-        RecordSubmission(finding, previous, decisions, contentHash, clientId);
+        RecordSubmission(finding, previous, contentHash, clientId);
+        if (previous is not null)
+        {
+            await disclosures.SupersedeAsync(id, previous.Version, (TlpLevel)previous.Label, decisions, clientId, now, cancellationToken);
+        }
+        disclosures.Decide(finding, decisions, clientId, now);
 
         try
         {
@@ -91,6 +97,7 @@ public sealed class FindingStore(
             db.ChangeTracker.Clear();
             return await ReplayAsync(clientId, requestId, requestHash, cancellationToken) ?? throw new InvalidOperationException("Submit failed and no earlier attempt exists.");
         }
+        outbox.Notify();
         return new SubmitResult(finding, decisions.Select(d => d.ToProto(d.InitialDelivery())).ToArray(), Replayed: false);
     }
 
@@ -190,7 +197,9 @@ public sealed class FindingStore(
             Label = finding.Label.Level,
             Detail = reason,
         });
+        await disclosures.WithdrawAsync(record, reason, clientId, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        outbox.Notify();
         return finding;
     }
 
@@ -235,7 +244,7 @@ public sealed class FindingStore(
         return new SubmitResult(existing.ToFinding(protector), decisions, Replayed: true);
     }
 
-    private void RecordSubmission(Finding finding, FindingRecord? previous, IReadOnlyList<PolicyDecision> decisions, byte[] contentHash, string clientId)
+    private void RecordSubmission(Finding finding, FindingRecord? previous, byte[] contentHash, string clientId)
     {
         if (previous is not null)
         {
@@ -258,21 +267,6 @@ public sealed class FindingStore(
             Label = finding.Label.Level,
             ContentHash = ByteString.CopyFrom(contentHash),
         });
-        foreach (var decision in decisions)
-        {
-            var entry = new AuditEvent
-            {
-                Kind = AuditEventKind.DisclosureDecided,
-                Actor = clientId,
-                FindingId = finding.Id,
-                FindingVersion = finding.Version,
-                Label = finding.Label.Level,
-                Counterparty = decision.InstituteId,
-                Outcome = decision.Outcome,
-            };
-            entry.Reasons.AddRange(decision.Reasons.Select(r => r.ToAudit()));
-            audit.Record(entry);
-        }
     }
 
     // AMBER+STRICT and RED never travel beyond their recipient, whatever was ticked.

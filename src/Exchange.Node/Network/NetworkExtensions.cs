@@ -20,7 +20,11 @@ public static class NetworkExtensions
             return manifest;
         });
         builder.Services.AddSingleton(sp => new DisclosurePolicy(sp.GetRequiredService<NetworkManifest>()));
+        builder.Services.AddSingleton(sp => new PeerDirectory(sp.GetRequiredService<NetworkManifest>()));
+        builder.Services.AddSingleton<NodeKeyRing>();
+        builder.Services.AddSingleton<NodeKeyInitializer>();
         builder.Services.AddHostedService<ManifestCheck>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeKeyInitializer>());
         return builder;
     }
 

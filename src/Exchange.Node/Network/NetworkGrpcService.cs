@@ -8,9 +8,18 @@ using Microsoft.Extensions.Options;
 
 namespace Exchange.Node.Network;
 
-[Authorize(Scopes.FindingsRead)]
-internal sealed class NetworkGrpcService(NetworkManifest manifest, IOptions<NodeOptions> node, TimeProvider time) : NetworkService.NetworkServiceBase
+internal sealed class NetworkGrpcService(NetworkManifest manifest, NodeKeyRing keys, IOptions<NodeOptions> node, TimeProvider time) : NetworkService.NetworkServiceBase
 {
+    [Authorize(Scopes.NetworkAdmin)]
+    public override Task<GetNodeKeysResponse> GetNodeKeys(GetNodeKeysRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetNodeKeysResponse
+        {
+            InstituteId = node.Value.InstituteId,
+            SigningKey = Convert.ToBase64String(keys.SigningPublicKey),
+            EncryptionKey = Convert.ToBase64String(keys.EncryptionPublicKey),
+        });
+
+    [Authorize(Scopes.FindingsRead)]
     public override Task<GetNetworkResponse> GetNetwork(GetNetworkRequest request, ServerCallContext context)
     {
         var response = new GetNetworkResponse
@@ -26,12 +35,15 @@ internal sealed class NetworkGrpcService(NetworkManifest manifest, IOptions<Node
         return Task.FromResult(response);
     }
 
+    [Authorize(Scopes.FindingsRead)]
     public override Task<ListInstitutesResponse> ListInstitutes(ListInstitutesRequest request, ServerCallContext context) =>
         Task.FromResult(new ListInstitutesResponse { Institutes = { Institutes() } });
 
+    [Authorize(Scopes.FindingsRead)]
     public override Task<ListGroupsResponse> ListGroups(ListGroupsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListGroupsResponse { Groups = { Groups() } });
 
+    [Authorize(Scopes.FindingsRead)]
     public override Task<ListAgreementsResponse> ListAgreements(ListAgreementsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListAgreementsResponse { Agreements = { Agreements() } });
 

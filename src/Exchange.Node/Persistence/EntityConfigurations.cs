@@ -50,3 +50,45 @@ internal sealed class AuditEventRecordConfiguration : IEntityTypeConfiguration<A
         b.HasIndex(e => e.FindingId);
     }
 }
+
+internal sealed class OutboxMessageRecordConfiguration : IEntityTypeConfiguration<OutboxMessageRecord>
+{
+    public void Configure(EntityTypeBuilder<OutboxMessageRecord> b)
+    {
+        b.ToTable("outbox");
+        b.HasKey(o => o.Id);
+        b.Property(o => o.MessageId).HasMaxLength(64);
+        b.Property(o => o.Recipient).HasMaxLength(32);
+        b.Property(o => o.FindingId).HasMaxLength(80);
+        b.Property(o => o.LastError).HasMaxLength(2000);
+        b.Property(o => o.AnswerReason).HasMaxLength(2000);
+        b.HasIndex(o => o.MessageId).IsUnique();
+        // The dispatcher's query: unsent, not cancelled, due.
+        b.HasIndex(o => new { o.SentAt, o.CancelledAt, o.NextAttemptAt });
+        b.HasIndex(o => new { o.FindingId, o.Recipient });
+    }
+}
+
+internal sealed class InboxMessageRecordConfiguration : IEntityTypeConfiguration<InboxMessageRecord>
+{
+    public void Configure(EntityTypeBuilder<InboxMessageRecord> b)
+    {
+        b.ToTable("inbox");
+        b.HasKey(i => i.MessageId);
+        b.Property(i => i.MessageId).HasMaxLength(64);
+        b.Property(i => i.Origin).HasMaxLength(32);
+        b.Property(i => i.FindingId).HasMaxLength(80);
+        b.Property(i => i.Outcome).HasMaxLength(200);
+        b.HasIndex(i => new { i.FindingId, i.Kind });
+    }
+}
+
+internal sealed class NodeKeyRecordConfiguration : IEntityTypeConfiguration<NodeKeyRecord>
+{
+    public void Configure(EntityTypeBuilder<NodeKeyRecord> b)
+    {
+        b.ToTable("node_keys");
+        b.HasKey(k => k.Id);
+        b.Property(k => k.Purpose).HasMaxLength(16);
+    }
+}

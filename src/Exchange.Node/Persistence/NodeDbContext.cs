@@ -13,6 +13,9 @@ public abstract class NodeDbContext(DbContextOptions options) : DbContext(option
     public DbSet<FindingRecord> Findings => Set<FindingRecord>();
     public DbSet<DecisionRecord> Decisions => Set<DecisionRecord>();
     public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
+    public DbSet<OutboxMessageRecord> Outbox => Set<OutboxMessageRecord>();
+    public DbSet<InboxMessageRecord> Inbox => Set<InboxMessageRecord>();
+    public DbSet<NodeKeyRecord> NodeKeys => Set<NodeKeyRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -18,7 +18,9 @@ public static class PersistenceExtensions
         {
             case DatabaseProvider.Postgres:
                 builder.Services.AddDbContext<NodeDbContext, PostgresNodeDbContext>(o => o
-                    .UseNpgsql(options.ConnectionString, npgsql => npgsql.EnableRetryOnFailure(3))
+                    // No retrying execution strategy: the node runs its own transactions (outbox, audit) and
+                    // retries at a higher level (the dispatcher, idempotent request ids).
+                    .UseNpgsql(options.ConnectionString)
                     .UseOpenIddict());
                 break;
             default:

@@ -142,6 +142,70 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "inbox",
+                columns: table => new
+                {
+                    MessageId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Origin = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    FindingId = table.Column<string>(type: "TEXT", maxLength: 80, nullable: true),
+                    FindingVersion = table.Column<int>(type: "INTEGER", nullable: false),
+                    ReceivedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    EnvelopeSha256 = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_inbox", x => x.MessageId);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "node_keys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Purpose = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    PublicKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ProtectedPrivateKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    RetiredAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_node_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    MessageId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Recipient = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    FindingId = table.Column<string>(type: "TEXT", maxLength: 80, nullable: true),
+                    FindingVersion = table.Column<int>(type: "INTEGER", nullable: false),
+                    Label = table.Column<int>(type: "INTEGER", nullable: false),
+                    Envelope = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    SentAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CancelledAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    AnsweredAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Accepted = table.Column<bool>(type: "INTEGER", nullable: true),
+                    AnswerReason = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    Receipt = table.Column<byte[]>(type: "BLOB", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "OpenIddictAuthorizations",
                 columns: table => new
                 {
@@ -269,6 +333,27 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                 table: "findings",
                 columns: new[] { "SubmittedBy", "RequestId" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbox_FindingId_Kind",
+                table: "inbox",
+                columns: new[] { "FindingId", "Kind" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_FindingId_Recipient",
+                table: "outbox",
+                columns: new[] { "FindingId", "Recipient" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_MessageId",
+                table: "outbox",
+                column: "MessageId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_SentAt_CancelledAt_NextAttemptAt",
+                table: "outbox",
+                columns: new[] { "SentAt", "CancelledAt", "NextAttemptAt" });
         }
 
         /// <inheritdoc />
@@ -291,6 +376,15 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "findings");
+
+            migrationBuilder.DropTable(
+                name: "inbox");
+
+            migrationBuilder.DropTable(
+                name: "node_keys");
+
+            migrationBuilder.DropTable(
+                name: "outbox");
 
             migrationBuilder.DropTable(
                 name: "OpenIddictAuthorizations");

@@ -143,6 +143,70 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "inbox",
+                columns: table => new
+                {
+                    MessageId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Origin = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    FindingId = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: true),
+                    FindingVersion = table.Column<int>(type: "integer", nullable: false),
+                    ReceivedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Outcome = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    EnvelopeSha256 = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_inbox", x => x.MessageId);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "node_keys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Purpose = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    PublicKey = table.Column<byte[]>(type: "bytea", nullable: false),
+                    ProtectedPrivateKey = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    RetiredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_node_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    MessageId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Recipient = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    FindingId = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: true),
+                    FindingVersion = table.Column<int>(type: "integer", nullable: false),
+                    Label = table.Column<int>(type: "integer", nullable: false),
+                    Envelope = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    NextAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    SentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CancelledAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    AnsweredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Accepted = table.Column<bool>(type: "boolean", nullable: true),
+                    AnswerReason = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    Receipt = table.Column<byte[]>(type: "bytea", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbox", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "OpenIddictAuthorizations",
                 columns: table => new
                 {
@@ -270,6 +334,27 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                 table: "findings",
                 columns: new[] { "SubmittedBy", "RequestId" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_inbox_FindingId_Kind",
+                table: "inbox",
+                columns: new[] { "FindingId", "Kind" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_FindingId_Recipient",
+                table: "outbox",
+                columns: new[] { "FindingId", "Recipient" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_MessageId",
+                table: "outbox",
+                column: "MessageId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_SentAt_CancelledAt_NextAttemptAt",
+                table: "outbox",
+                columns: new[] { "SentAt", "CancelledAt", "NextAttemptAt" });
         }
 
         /// <inheritdoc />
@@ -292,6 +377,15 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "findings");
+
+            migrationBuilder.DropTable(
+                name: "inbox");
+
+            migrationBuilder.DropTable(
+                name: "node_keys");
+
+            migrationBuilder.DropTable(
+                name: "outbox");
 
             migrationBuilder.DropTable(
                 name: "OpenIddictAuthorizations");

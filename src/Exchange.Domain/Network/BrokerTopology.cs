@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Exchange.Domain.Network;
+
+/// <summary>
+/// The RabbitMQ topology and permissions a manifest implies, as a RabbitMQ definitions document:
+/// per institute a quorum inbox queue, the exchange MassTransit binds to it, a separate deliveries
+/// exchange that peers send to, and a user that may read only its own queues. Because peers write to
+/// "{queue}.deliveries" and never to the queue's own name, the right to send to an institute never
+/// carries the right to read, purge, bind to or delete its queue.
+/// </summary>
+public static class BrokerTopology
+{
+    public sealed record Credential(string InstituteId, string Username, string Password);
+
+    public static string UserName(string prefix, string instituteId) => $"{prefix}{instituteId}";
+
+    /// <summary>Regular expressions for one institute's configure, write and read permissions.</summary>
+    public static (string Configure, string Write, string Read) Permissions(string queue)
+    {
+        var own = $"{Regex.Escape(queue)}(_error|_skipped)?";
+        var anyDeliveries = @".+\.deliveries";
+        return ($"^({own}|{anyDeliveries})$", $"^({own}|{anyDeliveries})$", $@"^({own}|{Regex.Escape(queue)}\.deliveries)$");
+    }
+
+    public static JsonObject Definitions(NetworkManifest manifest, string virtualHost, IReadOnlyList<Credential> credentials)
+    {
+        var users = new JsonArray();
+        var permissions = new JsonArray();
+        var queues = new JsonArray();
+        var exchanges = new JsonArray();
+        var bindings = new JsonArray();
+        foreach (var institute in manifest.Institutes)
+        {
+            var credential = credentials.Single(c => c.InstituteId == institute.Id);
+            var queue = institute.BrokerQueue;
+            var deliveries = $"{queue}.deliveries";
+            users.Add(new JsonObject
+            {
+                ["name"] = credential.Username,
+                ["password_hash"] = PasswordHash(credential.Password),
+                ["hashing_algorithm"] = "rabbit_password_hashing_sha256",
+                ["tags"] = new JsonArray(),
+                ["limits"] = new JsonObject(),
+            });
+            var (configure, write, read) = Permissions(queue);
+            permissions.Add(new JsonObject { ["user"] = credential.Username, ["vhost"] = virtualHost, ["configure"] = configure, ["write"] = write, ["read"] = read });
+            queues.Add(new JsonObject
+            {
+                ["name"] = queue, ["vhost"] = virtualHost, ["durable"] = true, ["auto_delete"] = false,
+                ["arguments"] = new JsonObject { ["x-queue-type"] = "quorum" },
+            });
+            exchanges.Add(Exchange(queue, virtualHost));
+            exchanges.Add(Exchange(deliveries, virtualHost));
+            bindings.Add(Binding(queue, queue, "queue", virtualHost));
+            bindings.Add(Binding(deliveries, queue, "exchange", virtualHost));
+        }
+        return new JsonObject
+        {
+            ["rabbit_version"] = "3.10.8",
+            ["users"] = users,
+            ["vhosts"] = new JsonArray(new JsonObject { ["name"] = virtualHost }),
+            ["permissions"] = permissions,
+            ["queues"] = queues,
+            ["exchanges"] = exchanges,
+            ["bindings"] = bindings,
+        };
+    }
+
+    public static IReadOnlyList<Credential> NewCredentials(NetworkManifest manifest, string userPrefix) =>
+        manifest.Institutes.Select(i => new Credential(i.Id, UserName(userPrefix, i.Id), Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)))).ToArray();
+
+    /// <summary>RabbitMQ's rabbit_password_hashing_sha256: base64(salt ‖ SHA-256(salt ‖ password)).</summary>
+    public static string PasswordHash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(4);
+        var hash = SHA256.HashData([.. salt, .. Encoding.UTF8.GetBytes(password)]);
+        return Convert.ToBase64String([.. salt, .. hash]);
+    }
+
+    private static JsonObject Exchange(string name, string virtualHost) => new()
+    {
+        ["name"] = name, ["vhost"] = virtualHost, ["type"] = "fanout", ["durable"] = true,
+        ["auto_delete"] = false, ["internal"] = false, ["arguments"] = new JsonObject(),
+    };
+
+    private static JsonObject Binding(string source, string destination, string destinationType, string virtualHost) => new()
+    {
+        ["source"] = source, ["vhost"] = virtualHost, ["destination"] = destination, ["destination_type"] = destinationType,
+        ["routing_key"] = "", ["arguments"] = new JsonObject(),
+    };
+}

@@ -1,0 +1,36 @@
+namespace Exchange.Node.Disclosure;
+
+public enum BrokerTransport
+{
+    /// <summary>RabbitMQ through MassTransit: real deployments and the broker tests.</summary>
+    RabbitMq,
+
+    /// <summary>MassTransit's in-memory transport, shared by the nodes of one process: the demo and fast tests.</summary>
+    InMemory,
+}
+
+/// <summary>Section <c>Broker</c>: how this node reaches its peers.</summary>
+public sealed class BrokerOptions
+{
+    public const string Section = "Broker";
+
+    public BrokerTransport Transport { get; set; } = BrokerTransport.RabbitMq;
+    public string Host { get; set; } = "127.0.0.1";
+    public ushort Port { get; set; } = 5672;
+    public string VirtualHost { get; set; } = "/";
+    /// <summary>This institute's own broker user, which may read only this institute's queues.</summary>
+    public string Username { get; set; } = "";
+    public string Password { get; set; } = "";
+    public bool UseTls { get; set; }
+    public ushort PrefetchCount { get; set; } = 32;
+
+    /// <summary>How often the outbox is polled when nothing wakes the dispatcher earlier.</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public int OutboxBatchSize { get; set; } = 200;
+    /// <summary>How often held (embargoed) disclosures are checked for release.</summary>
+    public TimeSpan EmbargoCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The exchange senders write to for a queue: a name different from the queue, so that
+    /// permission to send to a peer never means permission to touch its queue.</summary>
+    public static string DeliveriesExchange(string queue) => $"{queue}.deliveries";
+}

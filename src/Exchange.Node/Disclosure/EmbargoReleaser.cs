@@ -1,0 +1,36 @@
+using Exchange.Node.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Disclosure;
+
+/// <summary>Releases held disclosures when their embargo lifts, on the node's clock (which tests move).</summary>
+internal sealed class EmbargoReleaser(IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, IOptions<BrokerOptions> options, ILogger<EmbargoReleaser> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.EmbargoCheckInterval, time);
+        do
+        {
+            try
+            {
+                await ReleaseAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(e, "Releasing embargoed disclosures failed; trying again");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    internal async Task ReleaseAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var writer = scope.ServiceProvider.GetRequiredService<DisclosureWriter>();
+        if (await writer.ReleaseDueAsync(time.GetUtcNow(), cancellationToken) > 0)
+        {
+            await scope.ServiceProvider.GetRequiredService<NodeDbContext>().SaveChangesAsync(cancellationToken);
+            signal.Notify();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Exchange.Node.Audit;
+using Exchange.Node.Network;
+using Exchange.Node.Persistence;
+using Exchange.V1;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Disclosure;
+
+/// <summary>
+/// Sends what the outbox holds, oldest first, many at a time; a row is marked sent only once the
+/// broker has confirmed it, and a failed send is retried with back-off. A crash between the confirm
+/// and the mark means one more send, which the recipient drops as a duplicate.
+/// </summary>
+internal sealed class OutboxDispatcher(
+    IServiceScopeFactory scopes,
+    IEnvelopeTransport transport,
+    PeerDirectory peers,
+    OutboxSignal signal,
+    TimeProvider time,
+    IOptions<BrokerOptions> options,
+    ILogger<OutboxDispatcher> logger) : BackgroundService
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                sent = await DispatchBatchAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(e, "Outbox dispatch failed; retrying");
+            }
+            if (sent < options.Value.OutboxBatchSize)
+            {
+                await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken);
+            }
+        }
+    }
+
+    internal async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
+        var audit = scope.ServiceProvider.GetRequiredService<AuditRecorder>();
+        var now = time.GetUtcNow();
+        var batch = await db.Outbox
+            .Where(o => o.SentAt == null && o.CancelledAt == null && o.NextAttemptAt <= now)
+            .OrderBy(o => o.Id)
+            .Take(options.Value.OutboxBatchSize)
+            .ToListAsync(cancellationToken);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        // Sent concurrently: the broker confirms them in a pipeline rather than one round trip each.
+        var failures = await Task.WhenAll(batch.Select(async row =>
+        {
+            try
+            {
+                await transport.SendAsync(peers.Get(row.Recipient).Queue, row.Envelope, row.MessageId, cancellationToken);
+                return null;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                return e;
+            }
+        }));
+
+        var sentAt = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var row = batch[i];
+            if (failures[i] is { } failure)
+            {
+                row.Attempts++;
+                row.LastError = failure.Message.Length > 2000 ? failure.Message[..2000] : failure.Message;
+                row.NextAttemptAt = sentAt + Backoff(row.Attempts);
+                logger.LogWarning("Sending {MessageId} to {Recipient} failed (attempt {Attempts}): {Error}", row.MessageId, row.Recipient, row.Attempts, failure.Message);
+                continue;
+            }
+            row.SentAt = sentAt;
+            row.LastError = null;
+            if (row.Kind == (int)EnvelopeKind.Finding)
+            {
+                audit.Record(new AuditEvent
+                {
+                    Kind = AuditEventKind.DisclosureSent,
+                    Actor = "outbox",
+                    FindingId = row.FindingId ?? "",
+                    FindingVersion = row.FindingVersion,
+                    Label = (TlpLevel)row.Label,
+                    Counterparty = row.Recipient,
+                    MessageId = row.MessageId,
+                });
+            }
+        }
+        // Pending becomes Sent only if nothing moved it on meanwhile: the receipt may already be in.
+        foreach (var sent in batch.Where((row, i) => failures[i] is null && row.Kind == (int)EnvelopeKind.Finding).GroupBy(r => (r.FindingId, r.FindingVersion)))
+        {
+            var recipients = sent.Select(r => r.Recipient).ToList();
+            await db.Decisions
+                .Where(d => d.FindingId == sent.Key.FindingId && d.FindingVersion == sent.Key.FindingVersion && recipients.Contains(d.InstituteId) && d.Delivery == (int)DeliveryState.Pending)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Delivery, (int)DeliveryState.Sent).SetProperty(d => d.UpdatedAt, sentAt), cancellationToken);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return batch.Count;
+    }
+
+    private static TimeSpan Backoff(int attempts)
+    {
+        var seconds = Math.Min(Math.Pow(2, Math.Min(attempts, 10)) * 0.5, MaxBackoff.TotalSeconds);
+        return TimeSpan.FromSeconds(seconds * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+}

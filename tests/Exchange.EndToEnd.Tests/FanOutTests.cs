@@ -1,0 +1,309 @@
+using System.Text;
+using Exchange.Domain.Network;
+using Exchange.Testing;
+using Exchange.V1;
+using Google.Protobuf;
+using Microsoft.EntityFrameworkCore;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
+
+namespace Exchange.EndToEnd.Tests;
+
+/// <summary>Signed, sealed, exactly-once delivery between four nodes over a real RabbitMQ.</summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class FanOutTests(RabbitNetworkFixture network)
+{
+    [Fact]
+    public async Task Allowed_peers_receive_exactly_once_and_denied_peers_receive_nothing()
+    {
+        var amber = await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Amber, RiskDomain.Cyber, institutes: ["us", "jp"], groups: ["g7"]));
+        var red = await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Red, RiskDomain.Cyber, institutes: ["us"], groups: ["g7"]));
+        var id = amber.Finding.Id;
+
+        await network.UntilDeliveredAsync("uk", id, "us");
+        await network.UntilDeliveredAsync("uk", id, "jp");
+        await network.UntilDeliveredAsync("uk", red.Finding.Id, "us");
+
+        Assert.Single(await network.StoredAsync("us", id));
+        Assert.Single(await network.StoredAsync("jp", id));
+        Assert.Single(await network.StoredAsync("us", red.Finding.Id));
+        Assert.Empty(await network.StoredAsync("jp", red.Finding.Id));
+        Assert.Empty(await network.StoredAsync("fr", id));
+        Assert.Equal(DeliveryState.NotSent, await network.DeliveryAsync("uk", red.Finding.Id, "jp"));
+        var received = (await network.StoredAsync("jp", id)).Single();
+        Assert.Equal("uk", received.OriginInstitute);
+        Assert.NotNull(received.ReceivedAt);
+        Assert.Contains(nameof(AuditEventKind.FindingReceived), await network.AuditKindsAsync("jp", id));
+        Assert.Contains(nameof(AuditEventKind.DisclosureAcknowledged), await network.AuditKindsAsync("uk", id));
+        // Every acknowledgement is backed by the recipient's signed receipt.
+        var receipts = await network.QueryAsync("uk", db => db.Outbox.Where(o => o.FindingId == id && o.Kind == (int)EnvelopeKind.Finding).Select(o => o.Receipt).ToListAsync());
+        Assert.All(receipts, r => Assert.NotNull(r));
+    }
+
+    [Fact]
+    public async Task What_the_broker_carries_reveals_nothing_of_the_finding()
+    {
+        await using var spy = await network.Broker.ConnectAsAdminAsync();
+        await using var channel = await spy.CreateChannelAsync();
+        var tap = (await channel.QueueDeclareAsync(exclusive: true)).QueueName;
+        await channel.QueueBindAsync(tap, "exchange.us.inbox.deliveries", "");
+        var request = SampleFindings.Valid(TlpLevel.Red, institutes: ["us"]);
+        request.Content.Narrative = $"operator-must-not-read-{Guid.NewGuid():N}";
+
+        await network.SubmitAsync("uk", request);
+
+        BasicGetResult? message = null;
+        await Eventually.TrueAsync(async () => (message = await channel.BasicGetAsync(tap, autoAck: true)) is not null, "the broker carried the envelope");
+        var body = Encoding.UTF8.GetString(message!.Body.Span);
+        Assert.DoesNotContain(request.Content.Narrative, body);
+        Assert.DoesNotContain(request.Content.Title, body);
+    }
+
+    [Fact]
+    public async Task The_receiver_rechecks_with_its_own_agreements_and_refuses_with_a_signed_reason()
+    {
+        // uk's manifest has an AMBER agreement with fr; fr's own copy does not.
+        var response = await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Amber, institutes: ["fr"]));
+        var id = response.Finding.Id;
+        Assert.Equal(DisclosureOutcome.Allow, response.Decisions.Single(d => d.InstituteId == "fr").Outcome);
+
+        await network.UntilDeliveredAsync("uk", id, "fr", DeliveryState.Refused);
+
+        Assert.Empty(await network.StoredAsync("fr", id));
+        Assert.Contains(nameof(AuditEventKind.DisclosureRefused), await network.AuditKindsAsync("fr", id));
+        Assert.Contains(nameof(AuditEventKind.DisclosureRefusedByPeer), await network.AuditKindsAsync("uk", id));
+        var answer = await network.QueryAsync("uk", db => db.Outbox.SingleAsync(o => o.FindingId == id && o.Recipient == "fr"));
+        Assert.StartsWith("deny.no-agreement", answer.AnswerReason);
+    }
+
+    [Fact]
+    public async Task Withdrawal_reaches_every_recipient()
+    {
+        var id = (await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Green, groups: ["g7"]))).Finding.Id;
+        foreach (var peer in new[] { "us", "jp", "fr" })
+        {
+            await network.UntilDeliveredAsync("uk", id, peer);
+        }
+
+        await network.WithdrawAsync("uk", id, "the scorer was miscalibrated");
+
+        foreach (var peer in new[] { "us", "jp", "fr" })
+        {
+            await Eventually.TrueAsync(async () => (await network.StoredAsync(peer, id)).Single().State == (int)FindingState.Withdrawn, $"{peer} withdrew {id}");
+            Assert.Equal("the scorer was miscalibrated", (await network.StoredAsync(peer, id)).Single().WithdrawalReason);
+        }
+        await Eventually.TrueAsync(async () => (await network.QueryAsync("uk", db => db.Outbox.CountAsync(o =>
+            o.FindingId == id && o.Kind == (int)EnvelopeKind.Withdrawal && o.Accepted == true))) == 3, "every withdrawal acknowledged");
+    }
+
+    [Fact]
+    public async Task A_new_version_reaches_its_recipients_and_those_it_no_longer_reaches_withdraw_the_old_one()
+    {
+        var first = await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Amber, RiskDomain.Cyber, institutes: ["us", "jp"]));
+        var id = first.Finding.Id;
+        await network.UntilDeliveredAsync("uk", id, "us");
+        await network.UntilDeliveredAsync("uk", id, "jp");
+
+        var second = SampleFindings.Valid(TlpLevel.Red, RiskDomain.Cyber, institutes: ["us", "jp"]);
+        second.SupersedesFindingId = id;
+        second.Content.Title = "Exploit chain confirmed";
+        await network.SubmitAsync("uk", second);
+
+        await network.UntilDeliveredAsync("uk", id, "us", version: 2);
+        var atUs = await network.StoredAsync("us", id);
+        Assert.Equal([1, 2], atUs.Select(f => f.Version));
+        Assert.True(atUs.Single(f => f.Version == 2).IsCurrent);
+        Assert.Equal((int)FindingState.Superseded, atUs.Single(f => f.Version == 1).State);
+        // jp may not see RED: it withdraws version 1 instead of receiving version 2.
+        await Eventually.TrueAsync(async () => (await network.StoredAsync("jp", id)).Single().State == (int)FindingState.Withdrawn, "jp withdrew version 1");
+        Assert.DoesNotContain(await network.StoredAsync("jp", id), f => f.Version == 2);
+    }
+
+    [Fact]
+    public async Task An_embargoed_finding_is_held_and_released_when_the_embargo_lifts()
+    {
+        var request = SampleFindings.Valid(TlpLevel.Amber, RiskDomain.Cyber, institutes: ["us"]);
+        request.Policy.EmbargoUntil = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddSeconds(4));
+        var response = await network.SubmitAsync("uk", request);
+        var id = response.Finding.Id;
+        Assert.Equal(DisclosureOutcome.Scheduled, response.Decisions.Single(d => d.InstituteId == "us").Outcome);
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(DeliveryState.Held, await network.DeliveryAsync("uk", id, "us"));
+        Assert.Empty(await network.StoredAsync("us", id));
+
+        await network.UntilDeliveredAsync("uk", id, "us", timeout: TimeSpan.FromSeconds(30));
+        Assert.Single(await network.StoredAsync("us", id));
+        Assert.Contains(nameof(AuditEventKind.EmbargoReleased), await network.AuditKindsAsync("uk", id));
+    }
+
+    [Fact]
+    public async Task A_peer_that_was_offline_receives_its_backlog_when_it_comes_back()
+    {
+        await network.StopAsync("jp");
+        var ids = new List<string>();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                ids.Add((await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Amber, RiskDomain.Cyber, institutes: ["jp"]))).Finding.Id);
+            }
+            await Eventually.TrueAsync(async () => await network.DeliveryAsync("uk", ids[^1], "jp") == DeliveryState.Sent, "the backlog waits on the broker");
+        }
+        finally
+        {
+            await network.StartAsync("jp");
+        }
+
+        foreach (var id in ids)
+        {
+            await network.UntilDeliveredAsync("uk", id, "jp");
+            Assert.Single(await network.StoredAsync("jp", id));
+        }
+    }
+
+    [Fact]
+    public async Task A_broker_restart_in_the_middle_of_a_run_loses_and_duplicates_nothing()
+    {
+        var submitting = Task.Run(async () =>
+        {
+            var ids = new List<string>();
+            for (var i = 0; i < 60; i++)
+            {
+                ids.Add((await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Amber, RiskDomain.Cyber, institutes: ["us", "jp"]))).Finding.Id);
+            }
+            return ids;
+        });
+        await Task.Delay(300);
+        await RabbitMqTestBroker.RestartAsync();
+        var ids = await submitting;
+
+        foreach (var id in ids)
+        {
+            await network.UntilDeliveredAsync("uk", id, "us", timeout: TimeSpan.FromMinutes(2));
+            await network.UntilDeliveredAsync("uk", id, "jp", timeout: TimeSpan.FromMinutes(2));
+        }
+        foreach (var peer in new[] { "us", "jp" })
+        {
+            var stored = await network.QueryAsync(peer, db => db.Findings.CountAsync(f => ids.Contains(f.Id)));
+            Assert.Equal(ids.Count, stored);
+        }
+    }
+
+    [Fact]
+    public async Task Tampered_forged_misaddressed_and_replayed_envelopes_are_refused_recorded_and_never_stored()
+    {
+        await using var asJp = await EnvelopeInjector.ConnectAsAsync(network, "jp");
+
+        var (genuine, replayedId) = asJp.Keys.GenuineFinding("uk", "us");
+        await asJp.SendAsync("us", genuine);
+        await Eventually.TrueAsync(async () => (await network.StoredAsync("us", replayedId)).Count == 1, "the genuine envelope is stored");
+        await asJp.SendAsync("us", genuine);
+
+        var (tampered, tamperedId) = asJp.Keys.GenuineFinding("uk", "us");
+        tampered[^70] ^= 0x01;
+        await asJp.SendAsync("us", tampered);
+
+        var forgedFinding = new FindingPayload { Finding = new Finding { Id = "uk-forged", OriginInstitute = "uk", Version = 1, Label = new Label { Level = TlpLevel.Green } } };
+        var forged = asJp.Keys.Seal(signer: "jp", origin: "uk", sealedTo: "us", addressedTo: "us", EnvelopeKind.Finding, forgedFinding, "uk-forged", TlpLevel.Green);
+        await asJp.SendAsync("us", forged);
+
+        var (misaddressed, misaddressedId) = asJp.Keys.GenuineFinding("uk", "jp");
+        await asJp.SendAsync("us", misaddressed);
+
+        await Eventually.TrueAsync(async () => (await network.AuditAsync("us", AuditEventKind.EnvelopeRejected))
+            .Count(e => e.FindingId is "uk-forged" || e.FindingId == tamperedId || e.FindingId == misaddressedId) == 3, "three rejections recorded");
+        await Eventually.TrueAsync(async () => (await network.AuditKindsAsync("us", replayedId)).Contains(nameof(AuditEventKind.DuplicateDropped)), "the replay recorded");
+
+        var rejections = (await network.AuditAsync("us", AuditEventKind.EnvelopeRejected)).GroupBy(e => e.FindingId)
+            .ToDictionary(g => g.Key, g => string.Join(",", g.Select(e => e.Reasons.Single().Code + "@" + e.MessageId)));
+        Assert.StartsWith("envelope.bad-signature", rejections[tamperedId]);
+        // Signed by jp in uk's name: either the key id is not uk's, or the signature does not verify with uk's key.
+        Assert.Matches("^envelope.(unknown-signing-key|bad-signature)", rejections["uk-forged"]);
+        Assert.StartsWith("envelope.misaddressed", rejections[misaddressedId]);
+        Assert.Single(await network.StoredAsync("us", replayedId));
+        Assert.Empty(await network.StoredAsync("us", tamperedId));
+        Assert.Empty(await network.StoredAsync("us", "uk-forged"));
+        Assert.Empty(await network.StoredAsync("us", misaddressedId));
+    }
+
+    [Fact]
+    public async Task An_envelope_signed_with_a_key_the_manifest_does_not_list_is_refused()
+    {
+        await using var asJp = await EnvelopeInjector.ConnectAsAsync(network, "jp");
+        // Keys outside the manifest, as a node with a stolen broker password but no manifest entry would have.
+        var outsider = new TestManifest().Institute("uk").Institute("us", keys: network.Manifest.Keys["us"]);
+        var (envelope, id) = new TestEnvelopes(outsider).GenuineFinding("uk", "us");
+
+        await asJp.SendAsync("us", envelope);
+
+        await Eventually.TrueAsync(async () => (await network.AuditAsync("us", AuditEventKind.EnvelopeRejected)).Any(e => e.FindingId == id), "rejection recorded");
+        Assert.Equal("envelope.unknown-signing-key", (await network.AuditAsync("us", AuditEventKind.EnvelopeRejected)).Single(e => e.FindingId == id).Reasons.Single().Code);
+        Assert.Empty(await network.StoredAsync("us", id));
+    }
+
+    [Fact]
+    public async Task A_poison_message_is_dead_lettered_with_its_reason_not_retried_forever_nor_dropped()
+    {
+        await using var asJp = await EnvelopeInjector.ConnectAsAsync(network, "jp");
+        var poison = Encoding.UTF8.GetBytes($"not an envelope {Guid.NewGuid()}");
+
+        await asJp.SendAsync("us", poison);
+
+        await using var admin = await network.Broker.ConnectAsAdminAsync();
+        BasicGetResult? dead = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            // MassTransit creates the _error queue with the first fault; until then a get closes the channel.
+            await using var channel = await admin.CreateChannelAsync();
+            try
+            {
+                await channel.QueueDeclarePassiveAsync("exchange.us.inbox_error");
+            }
+            catch (OperationInterruptedException)
+            {
+                return false;
+            }
+            while ((dead = await channel.BasicGetAsync("exchange.us.inbox_error", autoAck: true)) is not null)
+            {
+                if (dead.Body.Span.IndexOf(Encoding.UTF8.GetBytes(Convert.ToBase64String(poison))) >= 0)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }, "the poison message is in us's _error queue");
+        var reason = Encoding.UTF8.GetString((byte[])dead!.BasicProperties.Headers!["MT-Fault-Message"]!);
+        Assert.Contains("envelope.malformed", reason);
+        Assert.Contains(await network.AuditAsync("us", AuditEventKind.EnvelopeRejected), e => e.Reasons.Any(r => r.Code == "envelope.malformed"));
+    }
+
+    [Fact]
+    public async Task One_institutes_broker_credentials_are_refused_on_another_institutes_queue()
+    {
+        var jp = network.Broker.CredentialOf("jp");
+        await using var connection = await network.Broker.ConnectAsync(jp.Username, jp.Password);
+
+        await AssertRefused(connection, c => c.BasicConsumeAsync("exchange.us.inbox", autoAck: true, new AsyncEventingBasicConsumer(c)));
+        await AssertRefused(connection, c => c.BasicGetAsync("exchange.us.inbox", autoAck: true));
+        await AssertRefused(connection, c => c.QueuePurgeAsync("exchange.us.inbox"));
+        await AssertRefused(connection, c => c.QueueDeleteAsync("exchange.us.inbox"));
+        await AssertRefused(connection, async c =>
+        {
+            var (configure, _, _) = BrokerTopology.Permissions("exchange.jp.inbox");
+            Assert.Matches(configure, "exchange.jp.inbox");
+            await c.QueueBindAsync("exchange.jp.inbox", "exchange.us.inbox.deliveries", "");
+        });
+        // jp still reads its own queue.
+        await using var own = await connection.CreateChannelAsync();
+        await own.QueueDeclarePassiveAsync("exchange.jp.inbox");
+    }
+
+    private static async Task AssertRefused(IConnection connection, Func<IChannel, Task> action)
+    {
+        await using var channel = await connection.CreateChannelAsync();
+        var e = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => action(channel));
+        Assert.Equal((ushort)403, e.ShutdownReason?.ReplyCode);
+    }
+}
