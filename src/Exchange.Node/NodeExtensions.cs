@@ -48,6 +48,7 @@ public static class NodeExtensions
         app.MapIdentity();
         app.MapFindings();
         app.MapNetwork();
+        app.MapAudit();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapHealthChecks("/healthz").AllowAnonymous();

@@ -3,8 +3,12 @@ using Exchange.Testing;
 namespace Exchange.Cli.Tests;
 
 /// <summary>A node of institute "uk" (partners us and jp) for the CLI to talk to, in process.</summary>
-public sealed class CliFixture : IAsyncLifetime
+public class CliFixture : IAsyncLifetime
 {
+    protected virtual string Provider => TestDatabase.Sqlite;
+
+    public string ManifestPath => Path.Combine(Directory, "manifest.json");
+
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "exchange-cli-tests", Guid.NewGuid().ToString("N"));
     public NodeHost Node { get; private set; } = null!;
     private TestDatabase _database = null!;
@@ -14,7 +18,7 @@ public sealed class CliFixture : IAsyncLifetime
         var manifest = new TestManifest().Institute("uk").Institute("us").Institute("jp")
             .Group("g7", "uk", "us", "jp")
             .Agreement("uk-us", "uk", "us", "RED");
-        _database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, Directory);
+        _database = await TestDatabase.CreateAsync(Provider, Directory);
         Node = new NodeHost("uk", manifest.WriteTo(Directory), manifest.Keys["uk"], _database, Directory);
         _ = Node.Server;
     }
@@ -29,11 +33,22 @@ public sealed class CliFixture : IAsyncLifetime
         return new CliRun(code, output.ToString(), error.ToString());
     }
 
+    public async Task WithDatabaseAsync(Func<Exchange.Node.Persistence.NodeDbContext, Task> action)
+    {
+        await using var scope = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.CreateAsyncScope(Node.Services);
+        await action(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Exchange.Node.Persistence.NodeDbContext>(scope.ServiceProvider));
+    }
+
     public async Task DisposeAsync()
     {
         await Node.DisposeAsync();
         await _database.DisposeAsync();
     }
+}
+
+public sealed class PostgresCliFixture : CliFixture
+{
+    protected override string Provider => TestDatabase.Postgres;
 }
 
 public sealed record CliRun(int ExitCode, string Out, string Error);

@@ -20,6 +20,8 @@ public sealed class DemoTests
         Assert.Matches(@"Jailbreak transfer \(embargoed until release\)\s+us: acknowledged", text);
         Assert.Matches(@"jp\s+from uk\s+GREEN\s+withdrawn", text);
         Assert.DoesNotMatch(@"jp\s+from uk\s+RED", text);
+        Assert.Matches(@"uk\s+\d+\s+\d+\s+jp up to \d+, us up to \d+\s+verified", text);
+        Assert.Matches(@"us\s+\d+\s+\d+\s+uk up to \d+\s+verified", text);
         Assert.Contains("Demo complete", text);
     }
 }

@@ -55,7 +55,7 @@ public sealed class RabbitNetworkFixture : IAsyncLifetime
         var manifest = institute == "uk" ? Manifest.Clone().Agreement("uk-fr", "uk", "fr", "AMBER") : Manifest;
         var directory = Path.Combine(Directory, institute);
         var node = new NodeHost(institute, manifest.WriteTo(directory), Manifest.Keys[institute], _databases[institute], directory,
-            settings: [.. Broker.NodeSettings(institute), new("Broker:EmbargoCheckInterval", "00:00:00.250")]);
+            settings: [.. Broker.NodeSettings(institute), new("Broker:EmbargoCheckInterval", "00:00:00.250"), new("Audit:CheckpointInterval", "00:00:01")]);
         _nodes[institute] = node;
         await node.WaitUntilHealthyAsync();
     }

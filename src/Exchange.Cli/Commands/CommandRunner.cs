@@ -9,6 +9,8 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions global)
 {
     public CliContext Context => context;
 
+    public GlobalOptions Global => global;
+
     public async Task<int> RunAsync(Func<CancellationToken, Task> body, CancellationToken cancellationToken)
     {
         try

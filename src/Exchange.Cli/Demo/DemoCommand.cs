@@ -3,6 +3,7 @@ using Exchange.Cli.Commands;
 using Exchange.Cli.Output;
 using Exchange.Domain;
 using Exchange.V1;
+using Grpc.Core;
 
 namespace Exchange.Cli.Demo;
 
@@ -103,6 +104,8 @@ internal static class DemoCommand
             }
             TableWriter.Write(o, ["INSTITUTE", "SOURCE", "LABEL", "STATE", "FINDING"], holdings);
             await o.WriteLineAsync();
+            await VerifyAuditLogsAsync(o, network, cancellationToken);
+            await o.WriteLineAsync();
             await o.WriteLineAsync("Demo complete: every envelope was signed by its origin, sealed to its one recipient, re-checked by the recipient against its own agreements, and answered with a signed receipt.");
         }
         finally
@@ -112,6 +115,60 @@ internal static class DemoCommand
                 TryDelete(directory);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits until each node's latest checkpoint is cosigned by the peers it disclosed to, then
+    /// downloads every log and recomputes it here against the manifest's keys.
+    /// </summary>
+    private static async Task VerifyAuditLogsAsync(TextWriter o, DemoNetwork network, CancellationToken cancellationToken)
+    {
+        await o.WriteLineAsync("Audit logs: each node's Merkle log, downloaded and recomputed here against the manifest's keys;");
+        await o.WriteLineAsync("peers the node disclosed to have verified its checkpoints are consistent and cosigned them:");
+        var manifest = Domain.Network.ManifestLoader.LoadFile(network.ManifestPath, DateTimeOffset.UtcNow);
+        var expectedWitnesses = new Dictionary<string, int> { ["uk"] = 2, ["us"] = 1, ["jp"] = 0 };
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (id, node) in network.Nodes)
+        {
+            var client = new AuditService.AuditServiceClient(node.Channel);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    var latest = await client.GetCheckpointAsync(new GetCheckpointRequest(), await node.AuthAsync(), cancellationToken: cancellationToken);
+                    if (latest.CosignedBy.Count >= expectedWitnesses[id])
+                    {
+                        break;
+                    }
+                }
+                catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
+                {
+                }
+                await Task.Delay(200, cancellationToken);
+            }
+            var entries = new List<(long, byte[])>();
+            var checkpoints = new List<string>();
+            using (var call = client.Export(new ExportAuditRequest(), await node.AuthAsync(), cancellationToken: cancellationToken))
+            {
+                await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
+                {
+                    entries.AddRange(message.Records.Select(r => ((long)r.Index, r.EntryBytes.ToByteArray())));
+                    checkpoints.AddRange(message.Checkpoints);
+                }
+            }
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            key.ImportSubjectPublicKeyInfo(manifest.InstitutesById[id].SigningKey, out _);
+            var witnesses = manifest.Institutes.Where(i => i.Id != id).Select(i => Transparency.NoteKey.FromPublicKey(Domain.Audit.AuditLogFormat.Origin(i.Id), i.SigningKey));
+            var result = Domain.Audit.AuditLogVerifier.Verify(id, key, entries, checkpoints, witnesses);
+            if (!result.Ok)
+            {
+                throw new CliException($"the audit log of {id} does not verify: {string.Join("; ", result.Problems)}");
+            }
+            rows.Add([id, result.Entries.ToString(System.Globalization.CultureInfo.InvariantCulture), result.CheckpointsVerified.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                result.CosignedUpTo.Count == 0 ? "none (disclosed to no one)" : string.Join(", ", result.CosignedUpTo.Select(w => $"{w.Key.Split('/')[1]} up to {w.Value}")), "verified"]);
+        }
+        TableWriter.Write(o, ["LOG", "ENTRIES", "CHECKPOINTS", "WITNESSED BY", "RESULT"], rows);
     }
 
     private static string FindingViewDelivery(DisclosureDecision d) => d.Outcome switch

@@ -14,14 +14,16 @@ internal sealed class DemoNetwork : IAsyncDisposable
     public static readonly string[] Institutes = ["uk", "us", "jp"];
     private readonly InMemoryBroker _broker;
 
-    private DemoNetwork(string directory, InMemoryBroker broker, IReadOnlyDictionary<string, DemoNode> nodes)
+    private DemoNetwork(string directory, string manifestPath, InMemoryBroker broker, IReadOnlyDictionary<string, DemoNode> nodes)
     {
         Directory = directory;
+        ManifestPath = manifestPath;
         _broker = broker;
         Nodes = nodes;
     }
 
     public string Directory { get; }
+    public string ManifestPath { get; }
     public IReadOnlyDictionary<string, DemoNode> Nodes { get; }
 
     public static async Task<DemoNetwork> StartAsync(string directory)
@@ -47,7 +49,7 @@ internal sealed class DemoNetwork : IAsyncDisposable
         {
             nodes[id] = await DemoNode.StartAsync(id, manifestPath, keys[id], Path.Combine(directory, id), broker);
         }
-        return new DemoNetwork(directory, broker, nodes);
+        return new DemoNetwork(directory, manifestPath, broker, nodes);
     }
 
     public async ValueTask DisposeAsync()

@@ -51,6 +51,7 @@ internal sealed class DemoNode : IAsyncDisposable
             ["Broker:Transport"] = "InMemory",
             ["Broker:OutboxPollInterval"] = "00:00:00.200",
             ["Broker:EmbargoCheckInterval"] = "00:00:00.250",
+            ["Audit:CheckpointInterval"] = "00:00:01",
             ["Identity:RequireHttps"] = "false",
             ["Identity:Clients:0:ClientId"] = ClientId,
             ["Identity:Clients:0:ClientSecret"] = ClientSecret,

@@ -38,6 +38,12 @@ public sealed class EnvelopeFactory(NodeKeyRing keys, PeerDirectory peers, TimeP
             EnvelopeSha256 = ByteString.CopyFrom(envelopeSha256),
         });
 
+    public OutboxMessageRecord Announcement(string recipient, CheckpointAnnouncement announcement) =>
+        Seal(recipient, EnvelopeKind.Checkpoint, "", 0, TlpLevel.Unspecified, announcement);
+
+    public OutboxMessageRecord Cosignature(string recipient, CheckpointCosignature cosignature) =>
+        Seal(recipient, EnvelopeKind.Cosignature, "", 0, TlpLevel.Unspecified, cosignature);
+
     private OutboxMessageRecord Seal(string recipient, EnvelopeKind kind, string findingId, int version, TlpLevel label, IMessage payload)
     {
         var peer = peers.Get(recipient);

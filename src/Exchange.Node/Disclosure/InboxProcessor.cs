@@ -27,6 +27,7 @@ public sealed class InboxProcessor(
     FindingProtector protector,
     EnvelopeFactory envelopes,
     AuditRecorder audit,
+    Witnessing witnessing,
     OutboxSignal signal,
     TimeProvider time,
     IOptions<NodeOptions> node,
@@ -60,6 +61,17 @@ public sealed class InboxProcessor(
                 break;
             case EnvelopeKind.Receipt:
                 await ReceiveReceiptAsync(opened, bytes, cancellationToken);
+                break;
+            case EnvelopeKind.Checkpoint:
+                var announcement = await ParseAsync(CheckpointAnnouncement.Parser, opened, cancellationToken);
+                var answer = await witnessing.WitnessAsync(header.Origin, announcement, header.MessageId, cancellationToken);
+                db.Inbox.Add(InboxRow(opened, answer.Cosigned ? "cosigned" : "refused: not cosigned"));
+                db.Outbox.Add(envelopes.Cosignature(header.Origin, answer));
+                break;
+            case EnvelopeKind.Cosignature:
+                var cosignature = await ParseAsync(CheckpointCosignature.Parser, opened, cancellationToken);
+                await witnessing.ReceiveCosignatureAsync(header.Origin, cosignature, cancellationToken);
+                db.Inbox.Add(InboxRow(opened, cosignature.Cosigned ? "cosigned" : "refused"));
                 break;
             default:
                 await RejectAsync("envelope.unknown-kind", $"kind {header.Kind} is not handled by this node", header, cancellationToken);

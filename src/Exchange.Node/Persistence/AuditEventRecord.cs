@@ -14,4 +14,7 @@ public sealed class AuditEventRecord
     public string? FindingId { get; set; }
     public string? Counterparty { get; set; }
     public required byte[] Event { get; set; }
+    /// <summary>The canonical entry (index, link to the previous leaf, event) once integrated.</summary>
+    public byte[]? Entry { get; set; }
+    public byte[]? LeafHash { get; set; }
 }

@@ -48,6 +48,7 @@ internal sealed class AuditEventRecordConfiguration : IEntityTypeConfiguration<A
         b.Property(e => e.Counterparty).HasMaxLength(32);
         b.HasIndex(e => e.LeafIndex).IsUnique();
         b.HasIndex(e => e.FindingId);
+        b.HasIndex(e => e.Counterparty);
     }
 }
 
@@ -90,5 +91,67 @@ internal sealed class NodeKeyRecordConfiguration : IEntityTypeConfiguration<Node
         b.ToTable("node_keys");
         b.HasKey(k => k.Id);
         b.Property(k => k.Purpose).HasMaxLength(16);
+    }
+}
+
+internal sealed class AuditTreeNodeRecordConfiguration : IEntityTypeConfiguration<AuditTreeNodeRecord>
+{
+    public void Configure(EntityTypeBuilder<AuditTreeNodeRecord> b)
+    {
+        b.ToTable("audit_tree");
+        b.HasKey(n => n.Key);
+        b.Property(n => n.Key).ValueGeneratedNever();
+    }
+}
+
+internal sealed class AuditHeadRecordConfiguration : IEntityTypeConfiguration<AuditHeadRecord>
+{
+    public void Configure(EntityTypeBuilder<AuditHeadRecord> b)
+    {
+        b.ToTable("audit_head");
+        b.HasKey(h => h.Id);
+        b.Property(h => h.Id).ValueGeneratedNever();
+        // The row exists from the first migration, so replicas never race to create it.
+        b.HasData(new AuditHeadRecord { Id = AuditHeadRecord.SingletonId, Size = 0, Border = [], LastLeafHash = [] });
+    }
+}
+
+internal sealed class AuditCheckpointRecordConfiguration : IEntityTypeConfiguration<AuditCheckpointRecord>
+{
+    public void Configure(EntityTypeBuilder<AuditCheckpointRecord> b)
+    {
+        b.ToTable("audit_checkpoints");
+        b.HasKey(c => c.Size);
+        b.Property(c => c.Size).ValueGeneratedNever();
+    }
+}
+
+internal sealed class AuditCosignatureRecordConfiguration : IEntityTypeConfiguration<AuditCosignatureRecord>
+{
+    public void Configure(EntityTypeBuilder<AuditCosignatureRecord> b)
+    {
+        b.ToTable("audit_cosignatures");
+        b.HasKey(c => new { c.CheckpointSize, c.Witness });
+        b.Property(c => c.Witness).HasMaxLength(64);
+    }
+}
+
+internal sealed class WitnessedCheckpointRecordConfiguration : IEntityTypeConfiguration<WitnessedCheckpointRecord>
+{
+    public void Configure(EntityTypeBuilder<WitnessedCheckpointRecord> b)
+    {
+        b.ToTable("witnessed_checkpoints");
+        b.HasKey(c => new { c.Origin, c.Size });
+        b.Property(c => c.Origin).HasMaxLength(32);
+    }
+}
+
+internal sealed class WitnessProgressRecordConfiguration : IEntityTypeConfiguration<WitnessProgressRecord>
+{
+    public void Configure(EntityTypeBuilder<WitnessProgressRecord> b)
+    {
+        b.ToTable("witness_progress");
+        b.HasKey(w => w.Witness);
+        b.Property(w => w.Witness).HasMaxLength(32);
     }
 }

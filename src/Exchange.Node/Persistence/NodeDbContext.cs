@@ -16,6 +16,12 @@ public abstract class NodeDbContext(DbContextOptions options) : DbContext(option
     public DbSet<OutboxMessageRecord> Outbox => Set<OutboxMessageRecord>();
     public DbSet<InboxMessageRecord> Inbox => Set<InboxMessageRecord>();
     public DbSet<NodeKeyRecord> NodeKeys => Set<NodeKeyRecord>();
+    public DbSet<AuditTreeNodeRecord> AuditTree => Set<AuditTreeNodeRecord>();
+    public DbSet<AuditHeadRecord> AuditHead => Set<AuditHeadRecord>();
+    public DbSet<AuditCheckpointRecord> AuditCheckpoints => Set<AuditCheckpointRecord>();
+    public DbSet<AuditCosignatureRecord> AuditCosignatures => Set<AuditCosignatureRecord>();
+    public DbSet<WitnessedCheckpointRecord> WitnessedCheckpoints => Set<WitnessedCheckpointRecord>();
+    public DbSet<WitnessProgressRecord> WitnessProgress => Set<WitnessProgressRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

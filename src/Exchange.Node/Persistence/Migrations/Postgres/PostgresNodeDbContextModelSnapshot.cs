@@ -22,6 +22,48 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditCheckpointRecord", b =>
+                {
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("RootHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Size");
+
+                    b.ToTable("audit_checkpoints", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditCosignatureRecord", b =>
+                {
+                    b.Property<long>("CheckpointSize")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Witness")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SignatureLine")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("CheckpointSize", "Witness");
+
+                    b.ToTable("audit_cosignatures", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Node.Persistence.AuditEventRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -33,6 +75,9 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                     b.Property<string>("Counterparty")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<byte[]>("Entry")
+                        .HasColumnType("bytea");
 
                     b.Property<byte[]>("Event")
                         .IsRequired()
@@ -47,6 +92,9 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<byte[]>("LeafHash")
+                        .HasColumnType("bytea");
+
                     b.Property<long?>("LeafIndex")
                         .HasColumnType("bigint");
 
@@ -55,12 +103,58 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Counterparty");
+
                     b.HasIndex("FindingId");
 
                     b.HasIndex("LeafIndex")
                         .IsUnique();
 
                     b.ToTable("audit_events", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditHeadRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("Border")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("LastLeafHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("audit_head", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Border = new byte[0],
+                            LastLeafHash = new byte[0],
+                            Size = 0L
+                        });
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditTreeNodeRecord", b =>
+                {
+                    b.Property<long>("Key")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("audit_tree", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Node.Persistence.DecisionRecord", b =>
@@ -355,6 +449,51 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                     b.HasIndex("SentAt", "CancelledAt", "NextAttemptAt");
 
                     b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessProgressRecord", b =>
+                {
+                    b.Property<string>("Witness")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("AnnouncedSize")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CosignedSize")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Witness");
+
+                    b.ToTable("witness_progress", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessedCheckpointRecord", b =>
+                {
+                    b.Property<string>("Origin")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("RootHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("WitnessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Origin", "Size");
+
+                    b.ToTable("witnessed_checkpoints", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>

@@ -17,6 +17,48 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditCheckpointRecord", b =>
+                {
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("RootHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Size");
+
+                    b.ToTable("audit_checkpoints", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditCosignatureRecord", b =>
+                {
+                    b.Property<long>("CheckpointSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Witness")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SignatureLine")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("CheckpointSize", "Witness");
+
+                    b.ToTable("audit_cosignatures", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Node.Persistence.AuditEventRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -26,6 +68,9 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                     b.Property<string>("Counterparty")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Entry")
+                        .HasColumnType("BLOB");
 
                     b.Property<byte[]>("Event")
                         .IsRequired()
@@ -40,6 +85,9 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("LeafHash")
+                        .HasColumnType("BLOB");
+
                     b.Property<long?>("LeafIndex")
                         .HasColumnType("INTEGER");
 
@@ -48,12 +96,58 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Counterparty");
+
                     b.HasIndex("FindingId");
 
                     b.HasIndex("LeafIndex")
                         .IsUnique();
 
                     b.ToTable("audit_events", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditHeadRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Border")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("LastLeafHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("audit_head", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Border = new byte[0],
+                            LastLeafHash = new byte[0],
+                            Size = 0L
+                        });
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.AuditTreeNodeRecord", b =>
+                {
+                    b.Property<long>("Key")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("audit_tree", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Node.Persistence.DecisionRecord", b =>
@@ -340,6 +434,51 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                     b.HasIndex("SentAt", "CancelledAt", "NextAttemptAt");
 
                     b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessProgressRecord", b =>
+                {
+                    b.Property<string>("Witness")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AnnouncedSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CosignedSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Witness");
+
+                    b.ToTable("witness_progress", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessedCheckpointRecord", b =>
+                {
+                    b.Property<string>("Origin")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("RootHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("WitnessedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Origin", "Size");
+
+                    b.ToTable("witnessed_checkpoints", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>

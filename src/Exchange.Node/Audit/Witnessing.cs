@@ -1,0 +1,166 @@
+using Exchange.Domain.Audit;
+using Exchange.Node.Disclosure;
+using Exchange.Node.Network;
+using Exchange.Node.Persistence;
+using Exchange.Transparency;
+using Exchange.V1;
+using Google.Protobuf;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Audit;
+
+/// <summary>
+/// Each node witnesses the logs of the peers that disclose to it: it cosigns a peer's checkpoint only
+/// after checking that it extends, by a consistency proof, the last one it cosigned, so no node can
+/// show two histories to the peers it shares with. As an origin, it announces new checkpoints to the
+/// peers it disclosed to and keeps their cosignatures beside its own.
+/// </summary>
+public sealed class Witnessing(
+    NodeDbContext db,
+    AuditLog log,
+    EnvelopeFactory envelopes,
+    PeerDirectory peers,
+    AuditRecorder audit,
+    OutboxSignal outbox,
+    TimeProvider time,
+    IOptions<NodeOptions> node,
+    ILogger<Witnessing> logger)
+{
+    public async Task AnnounceAsync(AuditCheckpointRecord checkpoint, CancellationToken cancellationToken)
+    {
+        var disclosedTo = await db.Outbox.Where(o => o.Kind == (int)EnvelopeKind.Finding).Select(o => o.Recipient).Distinct().ToListAsync(cancellationToken);
+        var progress = await db.WitnessProgress.ToDictionaryAsync(p => p.Witness, cancellationToken);
+        foreach (var witness in disclosedTo)
+        {
+            if (!progress.TryGetValue(witness, out var state))
+            {
+                state = new WitnessProgressRecord { Witness = witness };
+                db.WitnessProgress.Add(state);
+            }
+            if (state.AnnouncedSize >= checkpoint.Size)
+            {
+                continue;
+            }
+            var announcement = new CheckpointAnnouncement { Note = checkpoint.Note, PreviousSize = (ulong)state.CosignedSize };
+            if (state.CosignedSize > 0 && state.CosignedSize < checkpoint.Size)
+            {
+                var (proof, _, _) = await log.ConsistencyProofAsync(state.CosignedSize, checkpoint.Size, cancellationToken);
+                announcement.ConsistencyProof.AddRange(proof.Select(ByteString.CopyFrom));
+            }
+            db.Outbox.Add(envelopes.Announcement(witness, announcement));
+            state.AnnouncedSize = checkpoint.Size;
+            state.UpdatedAt = time.GetUtcNow();
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        outbox.Notify();
+    }
+
+    /// <summary>As a witness: check a peer's checkpoint against the last one we cosigned, and answer.</summary>
+    public async Task<CheckpointCosignature> WitnessAsync(string origin, CheckpointAnnouncement announcement, string messageId, CancellationToken cancellationToken)
+    {
+        var peerKey = NoteKey.FromPublicKey(AuditLogFormat.Origin(origin), peers.Get(origin).Signing.ExportSubjectPublicKeyInfo());
+        var last = await db.WitnessedCheckpoints.Where(w => w.Origin == origin).OrderByDescending(w => w.Size).FirstOrDefaultAsync(cancellationToken);
+        var lastSize = last?.Size ?? 0;
+        if (!SignedNote.TryParse(announcement.Note, out var note, out var problem)
+            || !NoteKey.VerifyNote(note!, [peerKey], out _, out problem)
+            || !Checkpoint.TryParse(note!.Text, out var checkpoint, out problem)
+            || checkpoint!.Origin != peerKey.Name)
+        {
+            return Refuse(origin, 0, lastSize, $"the checkpoint is not signed by {peerKey.Name}: {problem}", messageId, alarm: false);
+        }
+        if (last is not null)
+        {
+            if (checkpoint.Size < last.Size)
+            {
+                return Refuse(origin, checkpoint.Size, lastSize, $"size {checkpoint.Size} is smaller than the {last.Size} already cosigned: the log went back", messageId, alarm: true);
+            }
+            if (checkpoint.Size == last.Size)
+            {
+                if (!checkpoint.RootHash.AsSpan().SequenceEqual(last.RootHash))
+                {
+                    return Refuse(origin, checkpoint.Size, lastSize, $"a second, different root for size {checkpoint.Size}: the log forked", messageId, alarm: true);
+                }
+                return Cosign(note, checkpoint);
+            }
+            if ((long)announcement.PreviousSize != last.Size)
+            {
+                return Refuse(origin, checkpoint.Size, lastSize, $"the consistency proof starts at {announcement.PreviousSize}, not at {last.Size}", messageId, alarm: false);
+            }
+            if (!ProofVerifier.VerifyConsistency(last.Size, checkpoint.Size, last.RootHash, checkpoint.RootHash, [.. announcement.ConsistencyProof.Select(p => p.ToByteArray())], out problem))
+            {
+                return Refuse(origin, checkpoint.Size, lastSize, $"not consistent with the checkpoint of size {last.Size} cosigned before ({problem}): the log was rewritten", messageId, alarm: true);
+            }
+        }
+        db.WitnessedCheckpoints.Add(new WitnessedCheckpointRecord
+        {
+            Origin = origin,
+            Size = checkpoint.Size,
+            RootHash = checkpoint.RootHash,
+            Note = announcement.Note,
+            WitnessedAt = time.GetUtcNow(),
+        });
+        return Cosign(note, checkpoint);
+    }
+
+    /// <summary>As an origin: keep a witness's cosignature, after checking it.</summary>
+    public async Task ReceiveCosignatureAsync(string witness, CheckpointCosignature answer, CancellationToken cancellationToken)
+    {
+        var state = await db.WitnessProgress.SingleOrDefaultAsync(p => p.Witness == witness, cancellationToken);
+        if (state is null)
+        {
+            state = new WitnessProgressRecord { Witness = witness };
+            db.WitnessProgress.Add(state);
+        }
+        state.CosignedSize = Math.Max(state.CosignedSize, (long)answer.WitnessedSize);
+        state.UpdatedAt = time.GetUtcNow();
+        if (!answer.Cosigned)
+        {
+            // The next announcement starts its proof from where this witness says it is.
+            state.CosignedSize = (long)answer.WitnessedSize;
+            state.AnnouncedSize = 0;
+            logger.LogWarning("{Witness} did not cosign checkpoint {Size}: {Reason}", witness, answer.Size, answer.Reason);
+            return;
+        }
+        var checkpoint = await db.AuditCheckpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Size == (long)answer.Size, cancellationToken);
+        var witnessKey = NoteKey.FromPublicKey(AuditLogFormat.Origin(witness), peers.Get(witness).Signing.ExportSubjectPublicKeyInfo());
+        if (checkpoint is null || !SignedNote.TryParse(checkpoint.Note + answer.SignatureLine, out var note, out _)
+            || !note!.Signatures.Any(s => s.KeyName == witnessKey.Name && witnessKey.Verify(note.Text, s)))
+        {
+            logger.LogWarning("{Witness}'s cosignature for checkpoint {Size} does not verify; ignored", witness, answer.Size);
+            return;
+        }
+        // Kept beside the checkpoint, not logged: a logged cosignature would grow the log, which would
+        // need a new checkpoint, which would be cosigned again, without end.
+        if (!await db.AuditCosignatures.AnyAsync(c => c.CheckpointSize == checkpoint.Size && c.Witness == witness, cancellationToken))
+        {
+            db.AuditCosignatures.Add(new AuditCosignatureRecord { CheckpointSize = checkpoint.Size, Witness = witness, SignatureLine = answer.SignatureLine, ReceivedAt = time.GetUtcNow() });
+        }
+    }
+
+    // What this witness cosigned is kept in witnessed_checkpoints, not in its own log (see above);
+    // refusals, which are evidence of misbehaviour, are logged.
+    private CheckpointCosignature Cosign(SignedNote note, Checkpoint checkpoint)
+    {
+        var signature = log.NoteKey.Sign(note.Text);
+        return new CheckpointCosignature { Size = (ulong)checkpoint.Size, Cosigned = true, SignatureLine = signature.ToLine(), WitnessedSize = (ulong)checkpoint.Size };
+    }
+
+    private CheckpointCosignature Refuse(string origin, long size, long witnessedSize, string reason, string messageId, bool alarm)
+    {
+        if (alarm)
+        {
+            logger.LogError("Witnessing {Origin}'s log: {Reason}", origin, reason);
+        }
+        audit.Record(new AuditEvent
+        {
+            Kind = AuditEventKind.CheckpointCosigned,
+            Actor = node.Value.InstituteId,
+            Counterparty = origin,
+            Outcome = DisclosureOutcome.Deny,
+            MessageId = messageId,
+            Detail = $"refused to cosign size {size}: {reason}",
+        });
+        return new CheckpointCosignature { Size = (ulong)size, Cosigned = false, WitnessedSize = (ulong)witnessedSize, Reason = reason };
+    }
+}
