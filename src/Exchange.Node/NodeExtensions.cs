@@ -36,7 +36,9 @@ public static class NodeExtensions
             grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        // "ready": can serve (database, broker); the rest (witness alerts) degrades /healthz without
+        // taking the node out of service.
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddGrpcHealthChecks();
         return builder;
     }
@@ -52,6 +54,7 @@ public static class NodeExtensions
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapHealthChecks("/healthz/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         return app;
     }
 

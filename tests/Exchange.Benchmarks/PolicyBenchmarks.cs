@@ -31,9 +31,25 @@ public class PolicyBenchmarks
         var half = manifest.Groups.Single(g => g.Id == "half").Id;
         _amber = new DisclosureSubject("i0", TlpLevel.Amber, RiskDomain.Cyber, ["i1", "i2", "i3"], [half]);
         _red = new DisclosureSubject("i0", TlpLevel.Red, RiskDomain.Cyber, ["i1", "i2", "i3"], [half]);
+        _recipients = manifest.Institutes.Skip(1).Select(i => i.Id).ToArray();
     }
 
+    private static readonly PolicyReason[] Reason = [new("allow.in-audience", "tlp.clear", null, "")];
+    private string[] _recipients = [];
+
+    /// <summary>The floor: only building the result, one decision per institute, with no rule evaluated.</summary>
     [Benchmark(Baseline = true)]
+    public IReadOnlyList<PolicyDecision> AllocateDecisions()
+    {
+        var decisions = new PolicyDecision[_recipients.Length];
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            decisions[i] = new PolicyDecision(_recipients[i], DisclosureOutcome.Allow, Reason, null, false);
+        }
+        return decisions;
+    }
+
+    [Benchmark]
     public IReadOnlyList<PolicyDecision> DecideAmber() => _policy.Decide(_amber, _now);
 
     [Benchmark]

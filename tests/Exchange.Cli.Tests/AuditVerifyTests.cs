@@ -177,6 +177,37 @@ public abstract class AuditVerifyTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task A_checkpoint_kept_earlier_must_match_and_a_doctored_one_is_refused()
+    {
+        await PrepareAsync();
+        var kept = Path.Combine(fixture.Directory, $"kept-{Guid.NewGuid():N}.note");
+        Assert.Equal(0, (await Exchange("audit", "checkpoint", "--fresh", "--out", kept)).ExitCode);
+        await Exchange("findings", "submit", "--file", "samples/finding.green.json");
+
+        var matching = await Exchange("audit", "verify", "--manifest", fixture.ManifestPath, "--checkpoint", kept);
+        var lines = File.ReadAllLines(kept);
+        lines[2] = Convert.ToBase64String(new byte[32]);
+        File.WriteAllLines(kept, lines);
+        var doctored = await Exchange("audit", "verify", "--manifest", fixture.ManifestPath, "--checkpoint", kept);
+
+        Assert.True(matching.ExitCode == 0, matching.Error);
+        Assert.Equal(7, doctored.ExitCode);
+        Assert.Contains("is not a note signed by exchange-audit/uk", doctored.Error);
+    }
+
+    [Fact]
+    public async Task Audit_list_shows_entries_with_their_reasons()
+    {
+        await PrepareAsync();
+        var run = await Exchange("audit", "list", "--kind", "DisclosureDecided", "--institute", "us");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"DisclosureDecided\s+uk-\S+\s+1\s+GREEN\s+us\s+everything\s+allow\.community-member", run.Out);
+        var bad = await Exchange("audit", "list", "--kind", "Nonsense");
+        Assert.Equal(ExitCodes.Usage, bad.ExitCode);
+        Assert.Contains("--kind: 'Nonsense'", bad.Error);
+    }
+
+    [Fact]
     public async Task Inclusion_and_consistency_are_verified_by_the_cli_against_the_manifest_key()
     {
         await PrepareAsync();
@@ -184,7 +215,7 @@ public abstract class AuditVerifyTests(CliFixture fixture)
         var size = System.Text.Json.JsonDocument.Parse(first.Out).RootElement.GetProperty("size").GetString();
         await Exchange("findings", "submit", "--file", "samples/finding.amber.json");
 
-        var proof = await Exchange("audit", "proof", "--index", "3", "--manifest", fixture.ManifestPath);
+        var proof = await Exchange("audit", "prove", "--entry", "3", "--manifest", fixture.ManifestPath);
         var consistency = await Exchange("audit", "consistency", "--from", size!, "--manifest", fixture.ManifestPath);
 
         Assert.True(proof.ExitCode == 0, proof.Error);

@@ -70,6 +70,13 @@ public sealed class WitnessTests(RabbitNetworkFixture network)
             .Any(e => e.Outcome == DisclosureOutcome.Deny && e.Detail.Contains("forked")), "us records the refused fork");
         var stillSeen = await network.QueryAsync("us", db => db.WitnessedCheckpoints.SingleAsync(w => w.Origin == "uk" && w.Size == seen.Size));
         Assert.Equal(seen.RootHash, stillSeen.RootHash);
+        // The alert: evidence kept (both signed notes), and the node reports itself degraded.
+        var alert = await network.QueryAsync("us", db => db.WitnessAlerts.SingleAsync(a => a.Origin == "uk" && a.Size == seen.Size));
+        Assert.Equal(fork.Note, alert.AnnouncedNote);
+        Assert.Equal(seen.Note, alert.PreviousNote);
+        using var http = network["us"].CreateClient();
+        Assert.Equal("Degraded", await http.GetStringAsync("/healthz"));
+        Assert.Equal("Healthy", await http.GetStringAsync("/healthz/ready"));
     }
 
     [Fact]

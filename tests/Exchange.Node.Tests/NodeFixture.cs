@@ -36,8 +36,11 @@ public abstract class NodeFixture : IAsyncLifetime
         _ = Node.Server;
     }
 
+    // The fake clock fires a periodic timer once per period it skips: a coarse embargo check keeps
+    // an advance of a day to a few hundred ticks.
     public NodeHost StartNode(TestDatabase database, string? dataDirectory = null) =>
-        new("uk", Manifest.WriteTo(Directory), Manifest.Keys["uk"], database, dataDirectory ?? Directory, services: s => s.AddSingleton<TimeProvider>(Time));
+        new("uk", Manifest.WriteTo(Directory), Manifest.Keys["uk"], database, dataDirectory ?? Directory,
+            settings: [new("Broker:EmbargoCheckInterval", "00:10:00")], services: s => s.AddSingleton<TimeProvider>(Time));
 
     public async Task DisposeAsync()
     {

@@ -98,7 +98,7 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         var last = "";
         while (DateTime.UtcNow < deadline)
         {
-            using var response = await http.GetAsync("/healthz");
+            using var response = await http.GetAsync("/healthz/ready");
             last = await response.Content.ReadAsStringAsync();
             if (last == "Healthy")
             {

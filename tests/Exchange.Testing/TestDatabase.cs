@@ -66,7 +66,8 @@ public sealed class PostgresTestDatabase : TestDatabase
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
             await create.ExecuteNonQueryAsync();
         }
-        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name };
+        // Several nodes share one server (max_connections 100 by default): keep each node's pool small.
+        var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 20 };
         return new PostgresTestDatabase(name, builder.ConnectionString);
     }
 

@@ -36,7 +36,8 @@ internal static class AuditCommands
         var since = new Option<DateTimeOffset?>("--since") { Description = "at or after (ISO 8601)" };
         var until = new Option<DateTimeOffset?>("--until") { Description = "before (ISO 8601)" };
         var all = new Option<bool>("--all") { Description = "follow every page" };
-        var command = new Command("query", "List audit entries (needs audit:read)") { finding, institute, kinds, since, until, all };
+        var command = new Command("list", "List audit entries (needs audit:read)") { finding, institute, kinds, since, until, all };
+        command.Aliases.Add("query");
         command.SetAction((parse, ct) => runner.WithNodeAsync(parse, async (session, token) =>
         {
             var request = new QueryAuditRequest
@@ -87,10 +88,15 @@ internal static class AuditCommands
     private static Command Checkpoint(CommandRunner runner, GlobalOptions global)
     {
         var fresh = new Option<bool>("--fresh") { Description = "ask the node to sign a checkpoint of the log as it stands" };
-        var command = new Command("checkpoint", "The latest signed checkpoint, with its witnesses' cosignatures") { fresh };
+        var output = new Option<string?>("--out") { Description = "also save the signed note to this file, to check the log against later" };
+        var command = new Command("checkpoint", "The latest signed checkpoint, with its witnesses' cosignatures") { fresh, output };
         command.SetAction((parse, ct) => runner.WithNodeAsync(parse, async (session, token) =>
         {
             var checkpoint = await new AuditService.AuditServiceClient(session.Channel).GetCheckpointAsync(new GetCheckpointRequest { Fresh = parse.GetValue(fresh) }, session.Headers, cancellationToken: token);
+            if (parse.GetValue(output) is { } path)
+            {
+                await File.WriteAllTextAsync(path, checkpoint.Note, token);
+            }
             if (parse.GetValue(global.Output) == OutputFormat.Json)
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(checkpoint));
@@ -103,9 +109,10 @@ internal static class AuditCommands
 
     private static Command Proof(CommandRunner runner, GlobalOptions global)
     {
-        var index = new Option<long>("--index") { Description = "entry index", Required = true };
+        var index = new Option<long>("--entry", "--index") { Description = "entry index", Required = true };
         var manifest = new Option<string?>("--manifest") { Description = "trust the log key from this manifest instead of asking the node" };
-        var command = new Command("proof", "Get an inclusion proof for an entry and verify it here against the signed checkpoint") { index, manifest };
+        var command = new Command("prove", "Get an inclusion proof for an entry and verify it here against the signed checkpoint") { index, manifest };
+        command.Aliases.Add("proof");
         command.SetAction((parse, ct) => runner.WithNodeAsync(parse, async (session, token) =>
         {
             var client = new AuditService.AuditServiceClient(session.Channel);
@@ -173,9 +180,10 @@ internal static class AuditCommands
         var export = new Option<string?>("--export") { Description = "verify this exported file instead of a node" };
         var manifest = new Option<string?>("--manifest") { Description = "the network manifest whose keys to trust (recommended; without it the node's own view is used)" };
         var institute = new Option<string?>("--institute") { Description = "whose log it is (default: from the node or the export)" };
+        var checkpointFiles = new Option<string[]>("--checkpoint") { Description = "signed checkpoint notes you kept (from `audit checkpoint --out`, or a witness): the log must match them too", AllowMultipleArgumentsPerToken = true };
         var command = new Command("verify", "Recompute the whole log and check it against the signed checkpoints; name any entry edited, deleted, reordered or truncated")
         {
-            export, manifest, institute,
+            export, manifest, institute, checkpointFiles,
         };
         command.SetAction((parse, ct) => runner.RunAsync(async token =>
         {
@@ -199,6 +207,17 @@ internal static class AuditCommands
                 catch (RpcException e)
                 {
                     throw e.ToCliException(session.Node);
+                }
+            }
+            foreach (var file in parse.GetValue(checkpointFiles) ?? [])
+            {
+                try
+                {
+                    checkpoints.Add(await File.ReadAllTextAsync(file, token));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"--checkpoint: cannot read '{file}': {e.Message}", ExitCodes.InvalidInput);
                 }
             }
             var result = AuditLogVerifier.Verify(trust.Institute, trust.LogKey, entries, checkpoints, trust.Witnesses);

@@ -29,13 +29,22 @@ public static class AuditLogVerifier
         var key = new NoteKey(origin, logKey);
         var checkpoints = new SortedDictionary<long, Checkpoint>();
         var cosigned = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var known = new List<NoteKey> { key };
+        known.AddRange(witnesses ?? []);
         foreach (var note in checkpointNotes)
         {
+            // Every signature by a known key must verify, the log's own among them; a bad cosignature
+            // rejects the note as surely as a bad log signature.
             if (!SignedNote.TryParse(note, out var signed, out var problem)
-                || !NoteKey.VerifyNote(signed!, [key], out _, out problem)
+                || !NoteKey.VerifyNote(signed!, known, out var signers, out problem)
                 || !Checkpoint.TryParse(signed!.Text, out var checkpoint, out problem))
             {
                 problems.Add($"a checkpoint is not a note signed by {origin}: {problem}");
+                continue;
+            }
+            if (!signers.Contains(origin))
+            {
+                problems.Add($"a checkpoint of size {checkpoint!.Size} is not signed by {origin}");
                 continue;
             }
             if (checkpoint!.Origin != origin)
@@ -48,12 +57,9 @@ public static class AuditLogVerifier
                 problems.Add($"two checkpoints of size {checkpoint.Size} have different roots: the log forked");
             }
             checkpoints[checkpoint.Size] = checkpoint;
-            foreach (var witness in witnesses ?? [])
+            foreach (var witness in signers.Where(s => s != origin))
             {
-                if (signed.Signatures.Any(s => s.KeyName == witness.Name && s.KeyId == witness.KeyId && witness.Verify(signed.Text, s)))
-                {
-                    cosigned[witness.Name] = Math.Max(cosigned.GetValueOrDefault(witness.Name), checkpoint.Size);
-                }
+                cosigned[witness] = Math.Max(cosigned.GetValueOrDefault(witness), checkpoint.Size);
             }
         }
 

@@ -12,6 +12,7 @@ public static class AuditExtensions
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<Witnessing>();
         builder.Services.AddHostedService<AuditWorker>();
+        builder.Services.AddHealthChecks().AddCheck<WitnessAlertHealthCheck>("witness", tags: ["alert"]);
         return builder;
     }
 

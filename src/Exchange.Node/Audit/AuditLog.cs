@@ -27,32 +27,59 @@ public sealed class AuditLog(NodeDbContext db, NodeKeyRing keys, TimeProvider ti
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var head = await LockHeadAsync(cancellationToken);
-        var pending = await db.AuditEvents.Where(e => e.LeafIndex == null).OrderBy(e => e.Id).Take(options.Value.IntegrationBatchSize).ToListAsync(cancellationToken);
+        var pending = await db.AuditEvents.AsNoTracking()
+            .Where(e => e.LeafIndex == null)
+            .OrderBy(e => e.Id)
+            .Take(options.Value.IntegrationBatchSize)
+            .Select(e => new { e.Id, e.Event })
+            .ToListAsync(cancellationToken);
         if (pending.Count == 0)
         {
             return 0;
         }
         var range = CompactRange.Restore(head.Size, Split(head.Border));
         var previous = head.LastLeafHash;
+        var leaves = new List<(long Id, long Index, byte[] Entry, byte[] LeafHash)>(pending.Count);
+        var nodes = new List<(long Key, byte[] Hash)>(pending.Count);
         foreach (var record in pending)
         {
-            var entry = AuditLogFormat.Encode(Self, range.Size, previous, AuditEvent.Parser.ParseFrom(record.Event));
+            var index = range.Size;
+            var entry = AuditLogFormat.Encode(Self, index, previous, AuditEvent.Parser.ParseFrom(record.Event));
             var leaf = AuditLogFormat.LeafHash(entry);
-            record.LeafIndex = range.Size;
-            record.Entry = entry;
-            record.LeafHash = leaf;
-            foreach (var (id, hash) in range.Append(leaf))
-            {
-                db.AuditTree.Add(new AuditTreeNodeRecord { Key = AuditTreeNodeRecord.KeyOf(id), Hash = hash });
-            }
+            leaves.Add((record.Id, index, entry, leaf));
+            // Leaves are kept in audit_events; the tree table holds the interior nodes.
+            nodes.AddRange(range.Append(leaf).Where(n => n.Node.Level > 0).Select(n => (AuditTreeNodeRecord.KeyOf(n.Node), n.Hash)));
             previous = leaf;
         }
+        await WriteAsync(leaves, nodes, cancellationToken);
         head.Size = range.Size;
         head.Border = [.. range.Hashes.SelectMany(h => h)];
         head.LastLeafHash = previous;
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return pending.Count;
+    }
+
+    // Multi-row statements rather than one tracked entity per row: the integrator writes thousands of
+    // rows a batch, and SQL that both SQLite and PostgreSQL accept keeps it one code path.
+    private async Task WriteAsync(List<(long Id, long Index, byte[] Entry, byte[] LeafHash)> leaves, List<(long Key, byte[] Hash)> nodes, CancellationToken cancellationToken)
+    {
+        const int Chunk = 250;
+        foreach (var chunk in leaves.Chunk(Chunk))
+        {
+            var values = string.Join(", ", chunk.Select((_, i) => $"({{{4 * i}}}, {{{4 * i + 1}}}, {{{4 * i + 2}}}, {{{4 * i + 3}}})"));
+            var parameters = chunk.SelectMany(l => new object[] { l.Id, l.Index, l.Entry, l.LeafHash }).ToArray();
+            // Only placeholders ({0}, {1}, ...) are spliced in; every value travels as a parameter.
+            var sql = "UPDATE audit_events SET \"LeafIndex\" = v.column2, \"Entry\" = v.column3, \"LeafHash\" = v.column4 " +
+                      "FROM (VALUES " + values + ") AS v WHERE audit_events.\"Id\" = v.column1";
+            await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
+        }
+        foreach (var chunk in nodes.Chunk(Chunk))
+        {
+            var values = string.Join(", ", chunk.Select((_, i) => $"({{{2 * i}}}, {{{2 * i + 1}}})"));
+            var sql = "INSERT INTO audit_tree (\"Key\", \"Hash\") VALUES " + values;
+            await db.Database.ExecuteSqlRawAsync(sql, chunk.SelectMany(n => new object[] { n.Key, n.Hash }).ToArray(), cancellationToken);
+        }
     }
 
     public async Task<(long Size, byte[] Root)> HeadAsync(CancellationToken cancellationToken)
@@ -119,8 +146,14 @@ public sealed class AuditLog(NodeDbContext db, NodeKeyRing keys, TimeProvider ti
     // Every perfect subtree the ranges need, in one query; then each range's hash folds from them.
     private async Task<Func<TreeRange, byte[]>> NodesAsync(IReadOnlyList<TreeRange> ranges, CancellationToken cancellationToken)
     {
-        var keys = ProofPaths.Needed(ranges).Select(AuditTreeNodeRecord.KeyOf).ToList();
+        var needed = ProofPaths.Needed(ranges);
+        var keys = needed.Where(n => n.Level > 0).Select(AuditTreeNodeRecord.KeyOf).ToList();
+        var leaves = needed.Where(n => n.Level == 0).Select(n => (long?)n.Index).ToList();
         var found = await db.AuditTree.AsNoTracking().Where(n => keys.Contains(n.Key)).ToDictionaryAsync(n => n.Key, n => n.Hash, cancellationToken);
+        foreach (var leaf in await db.AuditEvents.AsNoTracking().Where(e => leaves.Contains(e.LeafIndex)).Select(e => new { e.LeafIndex, e.LeafHash }).ToListAsync(cancellationToken))
+        {
+            found[AuditTreeNodeRecord.KeyOf(new NodeId(0, leaf.LeafIndex!.Value))] = leaf.LeafHash!;
+        }
         return range => ProofPaths.Hash(range, id => found.TryGetValue(AuditTreeNodeRecord.KeyOf(id), out var hash)
             ? hash
             : throw new InvalidOperationException($"audit tree node {id} is missing from the database"));

@@ -67,29 +67,29 @@ public sealed class Witnessing(
             || !Checkpoint.TryParse(note!.Text, out var checkpoint, out problem)
             || checkpoint!.Origin != peerKey.Name)
         {
-            return Refuse(origin, 0, lastSize, $"the checkpoint is not signed by {peerKey.Name}: {problem}", messageId, alarm: false);
+            return Refuse(origin, 0, lastSize, $"the checkpoint is not signed by {peerKey.Name}: {problem}", messageId, announcement.Note, null);
         }
         if (last is not null)
         {
             if (checkpoint.Size < last.Size)
             {
-                return Refuse(origin, checkpoint.Size, lastSize, $"size {checkpoint.Size} is smaller than the {last.Size} already cosigned: the log went back", messageId, alarm: true);
+                return Refuse(origin, checkpoint.Size, lastSize, $"size {checkpoint.Size} is smaller than the {last.Size} already cosigned: the log went back", messageId, announcement.Note, last.Note);
             }
             if (checkpoint.Size == last.Size)
             {
                 if (!checkpoint.RootHash.AsSpan().SequenceEqual(last.RootHash))
                 {
-                    return Refuse(origin, checkpoint.Size, lastSize, $"a second, different root for size {checkpoint.Size}: the log forked", messageId, alarm: true);
+                    return Refuse(origin, checkpoint.Size, lastSize, $"a second, different root for size {checkpoint.Size}: the log forked", messageId, announcement.Note, last.Note);
                 }
                 return Cosign(note, checkpoint);
             }
             if ((long)announcement.PreviousSize != last.Size)
             {
-                return Refuse(origin, checkpoint.Size, lastSize, $"the consistency proof starts at {announcement.PreviousSize}, not at {last.Size}", messageId, alarm: false);
+                return Refuse(origin, checkpoint.Size, lastSize, $"the consistency proof starts at {announcement.PreviousSize}, not at {last.Size}", messageId, null, null);
             }
             if (!ProofVerifier.VerifyConsistency(last.Size, checkpoint.Size, last.RootHash, checkpoint.RootHash, [.. announcement.ConsistencyProof.Select(p => p.ToByteArray())], out problem))
             {
-                return Refuse(origin, checkpoint.Size, lastSize, $"not consistent with the checkpoint of size {last.Size} cosigned before ({problem}): the log was rewritten", messageId, alarm: true);
+                return Refuse(origin, checkpoint.Size, lastSize, $"not consistent with the checkpoint of size {last.Size} cosigned before ({problem}): the log was rewritten", messageId, announcement.Note, last.Note);
             }
         }
         db.WitnessedCheckpoints.Add(new WitnessedCheckpointRecord
@@ -146,11 +146,24 @@ public sealed class Witnessing(
         return new CheckpointCosignature { Size = (ulong)checkpoint.Size, Cosigned = true, SignatureLine = signature.ToLine(), WitnessedSize = (ulong)checkpoint.Size };
     }
 
-    private CheckpointCosignature Refuse(string origin, long size, long witnessedSize, string reason, string messageId, bool alarm)
+    /// <summary>
+    /// Refuses to cosign. With <paramref name="evidence"/> (the signed note that contradicts
+    /// <paramref name="previous"/>) it is an alert: logged as an error, kept, and the node's health degrades.
+    /// </summary>
+    private CheckpointCosignature Refuse(string origin, long size, long witnessedSize, string reason, string messageId, string? evidence, string? previous)
     {
-        if (alarm)
+        if (evidence is not null)
         {
-            logger.LogError("Witnessing {Origin}'s log: {Reason}", origin, reason);
+            logger.LogError("ALERT: {Origin} showed an inconsistent audit log: {Reason}", origin, reason);
+            db.WitnessAlerts.Add(new WitnessAlertRecord
+            {
+                Origin = origin,
+                Size = size,
+                Reason = reason,
+                AnnouncedNote = evidence,
+                PreviousNote = previous,
+                DetectedAt = time.GetUtcNow(),
+            });
         }
         audit.Record(new AuditEvent
         {

@@ -62,3 +62,18 @@ public sealed class WitnessProgressRecord
     public long AnnouncedSize { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
+
+/// <summary>
+/// Evidence that a peer showed two histories: the checkpoint it announced, the one it contradicts,
+/// and why. Kept until an operator has dealt with it; while any is open the node reports Degraded.
+/// </summary>
+public sealed class WitnessAlertRecord
+{
+    public long Id { get; set; }
+    public required string Origin { get; set; }
+    public long Size { get; set; }
+    public required string Reason { get; set; }
+    public required string AnnouncedNote { get; set; }
+    public string? PreviousNote { get; set; }
+    public DateTimeOffset DetectedAt { get; set; }
+}

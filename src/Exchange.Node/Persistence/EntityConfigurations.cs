@@ -49,6 +49,7 @@ internal sealed class AuditEventRecordConfiguration : IEntityTypeConfiguration<A
         b.HasIndex(e => e.LeafIndex).IsUnique();
         b.HasIndex(e => e.FindingId);
         b.HasIndex(e => e.Counterparty);
+        b.HasIndex(e => new { e.Kind, e.LeafIndex });
     }
 }
 
@@ -153,5 +154,15 @@ internal sealed class WitnessProgressRecordConfiguration : IEntityTypeConfigurat
         b.ToTable("witness_progress");
         b.HasKey(w => w.Witness);
         b.Property(w => w.Witness).HasMaxLength(32);
+    }
+}
+
+internal sealed class WitnessAlertRecordConfiguration : IEntityTypeConfiguration<WitnessAlertRecord>
+{
+    public void Configure(EntityTypeBuilder<WitnessAlertRecord> b)
+    {
+        b.ToTable("witness_alerts");
+        b.HasKey(a => a.Id);
+        b.Property(a => a.Origin).HasMaxLength(32);
     }
 }

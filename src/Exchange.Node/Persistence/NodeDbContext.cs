@@ -22,6 +22,7 @@ public abstract class NodeDbContext(DbContextOptions options) : DbContext(option
     public DbSet<AuditCosignatureRecord> AuditCosignatures => Set<AuditCosignatureRecord>();
     public DbSet<WitnessedCheckpointRecord> WitnessedCheckpoints => Set<WitnessedCheckpointRecord>();
     public DbSet<WitnessProgressRecord> WitnessProgress => Set<WitnessProgressRecord>();
+    public DbSet<WitnessAlertRecord> WitnessAlerts => Set<WitnessAlertRecord>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)

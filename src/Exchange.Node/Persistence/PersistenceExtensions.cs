@@ -29,6 +29,7 @@ public static class PersistenceExtensions
                     : options.ConnectionString;
                 builder.Services.AddDbContext<NodeDbContext, SqliteNodeDbContext>(o => o
                     .UseSqlite(connectionString)
+                    .AddInterceptors(new SqliteConnectionSetup())
                     .UseOpenIddict());
                 break;
         }

@@ -103,6 +103,8 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                     b.HasIndex("LeafIndex")
                         .IsUnique();
 
+                    b.HasIndex("Kind", "LeafIndex");
+
                     b.ToTable("audit_events", (string)null);
                 });
 
@@ -434,6 +436,39 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                     b.HasIndex("SentAt", "CancelledAt", "NextAttemptAt");
 
                     b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessAlertRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AnnouncedNote")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DetectedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PreviousNote")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("witness_alerts", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Node.Persistence.WitnessProgressRecord", b =>

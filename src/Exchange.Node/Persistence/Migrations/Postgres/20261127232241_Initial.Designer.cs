@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Exchange.Node.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresNodeDbContext))]
-    [Migration("20261127222718_Initial")]
+    [Migration("20261127232241_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -112,6 +112,8 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
                     b.HasIndex("LeafIndex")
                         .IsUnique();
+
+                    b.HasIndex("Kind", "LeafIndex");
 
                     b.ToTable("audit_events", (string)null);
                 });
@@ -452,6 +454,41 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                     b.HasIndex("SentAt", "CancelledAt", "NextAttemptAt");
 
                     b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessAlertRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AnnouncedNote")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("DetectedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("PreviousNote")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("witness_alerts", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Node.Persistence.WitnessProgressRecord", b =>

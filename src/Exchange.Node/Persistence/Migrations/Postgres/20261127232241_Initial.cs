@@ -263,6 +263,24 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "witness_alerts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Origin = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Size = table.Column<long>(type: "bigint", nullable: false),
+                    Reason = table.Column<string>(type: "text", nullable: false),
+                    AnnouncedNote = table.Column<string>(type: "text", nullable: false),
+                    PreviousNote = table.Column<string>(type: "text", nullable: true),
+                    DetectedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_witness_alerts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "witness_progress",
                 columns: table => new
                 {
@@ -397,6 +415,11 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                 column: "FindingId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_audit_events_Kind_LeafIndex",
+                table: "audit_events",
+                columns: new[] { "Kind", "LeafIndex" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_audit_events_LeafIndex",
                 table: "audit_events",
                 column: "LeafIndex",
@@ -493,6 +516,9 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "outbox");
+
+            migrationBuilder.DropTable(
+                name: "witness_alerts");
 
             migrationBuilder.DropTable(
                 name: "witness_progress");

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Exchange.Node.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteNodeDbContext))]
-    [Migration("20261127222714_Initial")]
+    [Migration("20261127232238_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -105,6 +105,8 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 
                     b.HasIndex("LeafIndex")
                         .IsUnique();
+
+                    b.HasIndex("Kind", "LeafIndex");
 
                     b.ToTable("audit_events", (string)null);
                 });
@@ -437,6 +439,39 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                     b.HasIndex("SentAt", "CancelledAt", "NextAttemptAt");
 
                     b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Node.Persistence.WitnessAlertRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AnnouncedNote")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DetectedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PreviousNote")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("witness_alerts", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Node.Persistence.WitnessProgressRecord", b =>

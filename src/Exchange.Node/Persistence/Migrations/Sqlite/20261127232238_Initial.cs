@@ -262,6 +262,24 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "witness_alerts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Origin = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Size = table.Column<long>(type: "INTEGER", nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", nullable: false),
+                    AnnouncedNote = table.Column<string>(type: "TEXT", nullable: false),
+                    PreviousNote = table.Column<string>(type: "TEXT", nullable: true),
+                    DetectedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_witness_alerts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "witness_progress",
                 columns: table => new
                 {
@@ -396,6 +414,11 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                 column: "FindingId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_audit_events_Kind_LeafIndex",
+                table: "audit_events",
+                columns: new[] { "Kind", "LeafIndex" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_audit_events_LeafIndex",
                 table: "audit_events",
                 column: "LeafIndex",
@@ -492,6 +515,9 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "outbox");
+
+            migrationBuilder.DropTable(
+                name: "witness_alerts");
 
             migrationBuilder.DropTable(
                 name: "witness_progress");
