@@ -11,7 +11,8 @@ for tool in dotnet node npm; do
 done
 
 echo "== services"
-eval "$(tests/services/start.sh)"
+service_env=$(tests/services/start.sh)
+eval "$(grep '^export EXCHANGE_TEST_' <<<"$service_env")"
 
 echo "== JavaScript client packages"
 (cd tests/clients/node && npm ci --no-audit --no-fund --loglevel=error)

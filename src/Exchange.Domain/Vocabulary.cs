@@ -28,6 +28,45 @@ public static class Vocabulary
         ["other"] = RiskDomain.Other,
     };
 
+    private static readonly Dictionary<string, EvaluationMethod> MethodsByName = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["automated-capability"] = EvaluationMethod.AutomatedCapability,
+        ["red-teaming"] = EvaluationMethod.RedTeaming,
+        ["human-uplift"] = EvaluationMethod.HumanUplift,
+        ["agent"] = EvaluationMethod.Agent,
+        ["other"] = EvaluationMethod.Other,
+    };
+
+    private static readonly Dictionary<string, ModelStage> StagesByName = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["pre-deployment"] = ModelStage.PreDeployment,
+        ["deployed"] = ModelStage.Deployed,
+        ["open-weights"] = ModelStage.OpenWeights,
+    };
+
+    private static readonly Dictionary<string, Severity> SeveritiesByName = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["informational"] = Severity.Informational,
+        ["low"] = Severity.Low,
+        ["medium"] = Severity.Medium,
+        ["high"] = Severity.High,
+        ["critical"] = Severity.Critical,
+    };
+
+    public static IEnumerable<string> MethodNames => MethodsByName.Keys;
+    public static IEnumerable<string> StageNames => StagesByName.Keys;
+    public static IEnumerable<string> SeverityNames => SeveritiesByName.Keys;
+
+    public static bool TryParseMethod(string? text, out EvaluationMethod method) => TryParse(MethodsByName, text, out method);
+    public static bool TryParseStage(string? text, out ModelStage stage) => TryParse(StagesByName, text, out stage);
+    public static bool TryParseSeverity(string? text, out Severity severity) => TryParse(SeveritiesByName, text, out severity);
+
+    private static bool TryParse<T>(Dictionary<string, T> names, string? text, out T value) where T : struct
+    {
+        value = default;
+        return text is not null && names.TryGetValue(text.Trim().Replace('_', '-'), out value);
+    }
+
     public static IEnumerable<string> LabelNames => ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
 
     public static IEnumerable<string> RiskDomainNames => DomainsByName.Keys;

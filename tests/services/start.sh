@@ -3,6 +3,9 @@
 # from the OS packages, bound to loopback. Idempotent: a running service is left as it is.
 # Prints the environment the tests read (EXCHANGE_TEST_*) so callers can `eval` it.
 set -euo pipefail
+# Only the environment goes to stdout (callers eval it); everything the services and package
+# tools print goes to stderr. pg_ctlcluster, for one, prints "Removed stale pid file" on stdout.
+exec 3>&1 1>&2
 
 log() { echo "[services] $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -91,7 +94,7 @@ fi
 ctl set_user_tags "$RABBIT_ADMIN_USER" administrator >/dev/null
 ctl set_permissions -p / "$RABBIT_ADMIN_USER" ".*" ".*" ".*" >/dev/null
 
-cat <<ENV
+cat >&3 <<ENV
 export EXCHANGE_TEST_RABBIT_HOST=127.0.0.1
 export EXCHANGE_TEST_RABBIT_USER=$RABBIT_ADMIN_USER
 export EXCHANGE_TEST_RABBIT_PASSWORD=$RABBIT_ADMIN_PASS

@@ -31,16 +31,19 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions global)
     }
 
     public Task<int> WithNodeAsync(ParseResult parse, Func<NodeSession, CancellationToken, Task> body, CancellationToken cancellationToken) =>
-        RunAsync(async ct =>
+        RunAsync(ct => InSessionAsync(parse, body, ct), cancellationToken);
+
+    /// <summary>Runs a body against the node; for commands that check their own input first, inside <see cref="RunAsync"/>.</summary>
+    public async Task InSessionAsync(ParseResult parse, Func<NodeSession, CancellationToken, Task> body, CancellationToken cancellationToken)
+    {
+        using var session = await NodeSession.OpenAsync(context, parse.GetValue(global.Node), cancellationToken);
+        try
         {
-            using var session = await NodeSession.OpenAsync(context, parse.GetValue(global.Node), ct);
-            try
-            {
-                await body(session, ct);
-            }
-            catch (RpcException e)
-            {
-                throw e.ToCliException(session.Node);
-            }
-        }, cancellationToken);
+            await body(session, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw e.ToCliException(session.Node);
+        }
+    }
 }

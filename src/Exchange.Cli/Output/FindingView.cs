@@ -10,15 +10,35 @@ internal static class FindingView
 {
     public static void WriteFinding(TextWriter writer, Finding f)
     {
-        var c = f.Content ?? new FindingContent();
-        var policy = f.Policy ?? new AccessPolicy();
         TableWriter.WriteFields(writer,
         [
             ("id", f.Id),
             ("version", f.Version.ToString(CultureInfo.InvariantCulture)),
             ("origin", f.OriginInstitute),
             ("state", Enum(f.State.ToString())),
-            ("label", f.Label.Level.Name() + (f.Label.Caveats.Count > 0 ? $" ({string.Join("; ", f.Label.Caveats)})" : "")),
+            .. Described(f.Content, f.Label, f.Policy),
+            ("submitted", $"{Time(f.SubmittedAt)} by {f.SubmittedBy}"),
+            ("received", Time(f.ReceivedAt)),
+            ("withdrawn", f.WithdrawnAt is null ? "" : $"{Time(f.WithdrawnAt)}: {f.WithdrawalReason}"),
+        ]);
+        WriteBody(writer, f.Content ?? new FindingContent());
+    }
+
+    /// <summary>A finding not yet submitted: what it says and to whom, without the fields the node assigns.</summary>
+    public static void WriteDraft(TextWriter writer, SubmitFindingRequest draft)
+    {
+        TableWriter.WriteFields(writer, Described(draft.Content, draft.Label, draft.Policy));
+        WriteBody(writer, draft.Content ?? new FindingContent());
+    }
+
+    private static (string, string)[] Described(FindingContent? content, Label? label, AccessPolicy? access)
+    {
+        var c = content ?? new FindingContent();
+        var policy = access ?? new AccessPolicy();
+        var l = label ?? new Label();
+        return
+        [
+            ("label", l.Level.Name() + (l.Caveats.Count > 0 ? $" ({string.Join("; ", l.Caveats)})" : "")),
             ("title", c.Title),
             ("summary", c.Summary),
             ("model", $"{c.Model?.Developer} {c.Model?.Name} {c.Model?.Version} ({Enum(c.Model?.Stage.ToString())})"),
@@ -29,10 +49,11 @@ internal static class FindingView
             ("embargo until", Time(policy.EmbargoUntil)),
             ("no redistribution", policy.NoRedistribution ? "yes" : "no"),
             ("purpose", policy.Purpose),
-            ("submitted", $"{Time(f.SubmittedAt)} by {f.SubmittedBy}"),
-            ("received", Time(f.ReceivedAt)),
-            ("withdrawn", f.WithdrawnAt is null ? "" : $"{Time(f.WithdrawnAt)}: {f.WithdrawalReason}"),
-        ]);
+        ];
+    }
+
+    private static void WriteBody(TextWriter writer, FindingContent c)
+    {
         if (c.Metrics.Count > 0)
         {
             writer.WriteLine();

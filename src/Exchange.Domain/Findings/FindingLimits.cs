@@ -18,4 +18,6 @@ public sealed record FindingLimits
     public int MaxPurposeChars { get; init; } = 500;
     public int MaxRequestIdChars { get; init; } = 128;
     public int MaxRequestBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>The largest Inspect log an import accepts; logs with many samples run to hundreds of MB.</summary>
+    public long MaxImportBytes { get; init; } = 2L * 1024 * 1024 * 1024;
 }

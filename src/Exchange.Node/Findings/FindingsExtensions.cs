@@ -9,6 +9,7 @@ public static class FindingsExtensions
         builder.Services.AddSingleton(builder.Configuration.GetSection("Findings:Limits").Get<FindingLimits>() ?? FindingLimits.Default);
         builder.Services.AddSingleton<FindingProtector>();
         builder.Services.AddScoped<FindingStore>();
+        builder.Services.AddSingleton<InspectUploads>();
         return builder;
     }
 

@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using Exchange.Domain.Findings;
+using Exchange.Node.Api;
+using Exchange.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Findings;
+
+/// <summary>An uploaded log, spooled to a file that is deleted when this is disposed.</summary>
+internal sealed class SpooledUpload(FileStream file, string sha256, long size, SemaphoreSlim slot) : IAsyncDisposable
+{
+    public FileStream File { get; } = file;
+    public string Sha256 { get; } = sha256;
+    public long Size { get; } = size;
+
+    public async ValueTask DisposeAsync()
+    {
+        await File.DisposeAsync();
+        slot.Release();
+    }
+}
+
+/// <summary>
+/// Receives Inspect logs streamed by clients. Logs run to hundreds of MB, so they go to disk in
+/// the node's data folder, never whole into memory, and only a few at a time.
+/// </summary>
+internal sealed class InspectUploads
+{
+    private const int ConcurrentUploads = 4;
+    private readonly string folder;
+    private readonly long maxBytes;
+    private readonly SemaphoreSlim slots = new(ConcurrentUploads);
+
+    public InspectUploads(IOptions<NodeOptions> node, FindingLimits limits)
+    {
+        folder = Path.Combine(node.Value.DataDirectory, "imports");
+        maxBytes = limits.MaxImportBytes;
+        Directory.CreateDirectory(folder);
+        // A crash leaves spooled files behind; none of them belongs to a live upload at start.
+        foreach (var stale in Directory.EnumerateFiles(folder, "*.upload"))
+        {
+            File.Delete(stale);
+        }
+    }
+
+    /// <summary>Reads the remaining messages (file chunks) of an upload to a temporary file.</summary>
+    public async Task<SpooledUpload> ReceiveAsync(IAsyncStreamReader<ImportInspectLogRequest> requests, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken);
+        FileStream? file = null;
+        try
+        {
+            file = new FileStream(Path.Combine(folder, $"{Guid.NewGuid():N}.upload"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+                bufferSize: 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            while (await requests.MoveNext(cancellationToken))
+            {
+                if (requests.Current.PartCase != ImportInspectLogRequest.PartOneofCase.Chunk)
+                {
+                    GrpcErrors.InvalidArgument("options", "may only be sent once, in the first message; the rest of the upload is chunks of the file");
+                }
+                var chunk = requests.Current.Chunk.Memory;
+                size += chunk.Length;
+                if (size > maxBytes)
+                {
+                    GrpcErrors.InvalidArgument("chunk", $"the file is larger than this node's limit of {maxBytes} bytes (Findings:Limits:MaxImportBytes)");
+                }
+                hash.AppendData(chunk.Span);
+                await file.WriteAsync(chunk, cancellationToken);
+            }
+            await file.FlushAsync(cancellationToken);
+            file.Position = 0;
+            return new SpooledUpload(file, Convert.ToHexStringLower(hash.GetHashAndReset()), size, slots);
+        }
+        catch
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+            }
+            slots.Release();
+            throw;
+        }
+    }
+}
