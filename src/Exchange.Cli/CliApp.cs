@@ -21,6 +21,7 @@ public static class CliApp
         }
         root.Add(FindingsCommands.Create(runner, global));
         root.Add(ImportCommands.Create(runner, global));
+        root.Add(SubscribeCommand.Create(runner, global));
         root.Add(NetworkCommands.Create(runner, global));
         root.Add(AuditCommands.Create(runner, global));
         root.Add(KeysCommands.Create(runner, global));

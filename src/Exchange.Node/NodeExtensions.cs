@@ -4,6 +4,7 @@ using Exchange.Node.Findings;
 using Exchange.Node.Identity;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
+using Exchange.Node.Subscriptions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -29,6 +30,7 @@ public static class NodeExtensions
         builder.AddAudit();
         builder.AddFindings();
         builder.AddDisclosure();
+        builder.AddSubscriptions();
 
         builder.Services.AddGrpc(grpc =>
         {
@@ -51,6 +53,7 @@ public static class NodeExtensions
         app.MapFindings();
         app.MapNetwork();
         app.MapAudit();
+        app.MapSubscriptions();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapHealthChecks("/healthz").AllowAnonymous();

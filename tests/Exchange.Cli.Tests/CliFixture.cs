@@ -24,11 +24,15 @@ public class CliFixture : IAsyncLifetime
     }
 
     /// <summary>Runs `exchange ...` with its own credentials folder, as a user at a terminal would.</summary>
-    public async Task<CliRun> RunAsync(string configDirectory, params string[] args)
+    public Task<CliRun> RunAsync(string configDirectory, params string[] args) =>
+        RunThroughAsync(() => Node.Server.CreateHandler(), configDirectory, args);
+
+    /// <summary>As <see cref="RunAsync"/>, with the connection to the node made by <paramref name="handler"/>.</summary>
+    public async Task<CliRun> RunThroughAsync(Func<HttpMessageHandler> handler, string configDirectory, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CliContext { Out = output, Error = error, ConfigDirectory = configDirectory, HttpHandlerFactory = () => Node.Server.CreateHandler() };
+        var context = new CliContext { Out = output, Error = error, ConfigDirectory = configDirectory, HttpHandlerFactory = handler };
         var code = await CliApp.RunAsync(args, context);
         return new CliRun(code, output.ToString(), error.ToString());
     }

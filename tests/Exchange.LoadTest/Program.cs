@@ -10,6 +10,12 @@ using Grpc.Core;
 
 // exchange load test: N node processes on the real RabbitMQ, each finding addressed to every other
 // institute, then the raw broker doing the same number of deliveries of the same size.
+// `feed [--subscribers N] [--findings M] [--database D] [--amber-share F]`: the subscription feed instead.
+if (args is ["feed", .. var feedArgs])
+{
+    var feed = ParseFeed(feedArgs);
+    return await FeedLoad.RunAsync(feed.Subscribers, feed.Findings, feed.Database, feed.AmberShare);
+}
 var options = Parse(args);
 var invariant = CultureInfo.InvariantCulture;
 var ids = Enumerable.Range(0, options.Institutes).Select(i => $"n{i}").ToArray();
@@ -231,6 +237,27 @@ static LoadOptions Parse(string[] args)
         Fail<int>($"--{unknown}: unknown option (institutes, findings, concurrency, rate, database, warmup)");
     }
     return new LoadOptions(Int("institutes", 5, 2), Int("findings", 2000, 1), Int("concurrency", 32, 1), rate, database, Int("warmup", 50, 0));
+}
+
+static (int Subscribers, int Findings, string Database, double AmberShare) ParseFeed(string[] args)
+{
+    var values = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        values[args[i].TrimStart('-')] = args[i + 1];
+    }
+    if (args.Length % 2 != 0 || values.Keys.Except(["subscribers", "findings", "database", "amber-share"]).FirstOrDefault() is { } unknown)
+    {
+        return Fail<(int, int, string, double)>("feed options: --subscribers N --findings M --database Sqlite|Postgres --amber-share 0..1");
+    }
+    int Int(string name, int fallback) => values.TryGetValue(name, out var text)
+        ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : Fail<int>($"--{name}: '{text}' is not a positive whole number")
+        : fallback;
+    var share = values.TryGetValue("amber-share", out var s) ? double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var sv) && sv is >= 0 and <= 1 ? sv : Fail<double>("--amber-share: between 0 and 1") : 0.5;
+    var database = values.GetValueOrDefault("database", TestDatabase.Sqlite);
+    return database is TestDatabase.Sqlite or TestDatabase.Postgres
+        ? (Int("subscribers", 50), Int("findings", 2000), database, share)
+        : Fail<(int, int, string, double)>("--database: Sqlite or Postgres");
 }
 
 static T Fail<T>(string message)

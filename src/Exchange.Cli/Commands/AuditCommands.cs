@@ -64,7 +64,7 @@ internal static class AuditCommands
                 request.PageToken = page.NextPageToken;
             }
             while (parse.GetValue(all) && page.NextPageToken.Length > 0);
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 ProtoJson.WriteArray(runner.Context.Out, records);
                 return;
@@ -97,7 +97,7 @@ internal static class AuditCommands
             {
                 await File.WriteAllTextAsync(path, checkpoint.Note, token);
             }
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(checkpoint));
                 return;

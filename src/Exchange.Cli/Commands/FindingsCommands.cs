@@ -30,7 +30,7 @@ internal static class FindingsCommands
             }
             var client = new FindingService.FindingServiceClient(session.Channel);
             var response = await client.SubmitFindingAsync(request, session.Headers, cancellationToken: token);
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(response));
                 return;
@@ -52,7 +52,7 @@ internal static class FindingsCommands
             var client = new FindingService.FindingServiceClient(session.Channel);
             var response = await client.PreviewDisclosureAsync(
                 new PreviewDisclosureRequest { Content = draft.Content, Label = draft.Label, Policy = draft.Policy }, session.Headers, cancellationToken: token);
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(response));
                 return;
@@ -92,16 +92,8 @@ internal static class FindingsCommands
                 SubmittedAfter = parse.GetValue(since) is { } s ? Timestamp.FromDateTimeOffset(s) : null,
                 SubmittedBefore = parse.GetValue(until) is { } u ? Timestamp.FromDateTimeOffset(u) : null,
             };
-            foreach (var label in parse.GetValue(labels) ?? [])
-            {
-                request.Labels.Add(Vocabulary.TryParseLabel(label, out var level) ? level
-                    : throw new CliException($"--label: '{label}' is not one of {string.Join(", ", Vocabulary.LabelNames)}", ExitCodes.Usage));
-            }
-            foreach (var name in parse.GetValue(domains) ?? [])
-            {
-                request.RiskDomains.Add(Vocabulary.TryParseRiskDomain(name, out var domain) ? domain
-                    : throw new CliException($"--risk-domain: '{name}' is not one of {string.Join(", ", Vocabulary.RiskDomainNames)}", ExitCodes.Usage));
-            }
+            request.Labels.AddRange(FilterValues.Labels(parse.GetValue(labels)));
+            request.RiskDomains.AddRange(FilterValues.RiskDomains(parse.GetValue(domains)));
             var client = new FindingService.FindingServiceClient(session.Channel);
             var found = new List<FindingSummary>();
             string next;
@@ -114,7 +106,7 @@ internal static class FindingsCommands
             }
             while (parse.GetValue(all) && next.Length > 0);
 
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(new ListFindingsResponse { Findings = { found }, NextPageToken = next }));
                 return;
@@ -137,7 +129,7 @@ internal static class FindingsCommands
         {
             var client = new FindingService.FindingServiceClient(session.Channel);
             var response = await client.GetFindingAsync(new GetFindingRequest { Id = parse.GetValue(id)!, Version = parse.GetValue(version) }, session.Headers, cancellationToken: token);
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(response));
                 return;
@@ -161,7 +153,7 @@ internal static class FindingsCommands
         {
             var client = new FindingService.FindingServiceClient(session.Channel);
             var response = await client.WithdrawFindingAsync(new WithdrawFindingRequest { Id = parse.GetValue(id)!, Reason = parse.GetValue(reason)! }, session.Headers, cancellationToken: token);
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(response));
                 return;

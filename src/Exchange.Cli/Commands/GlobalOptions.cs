@@ -14,8 +14,10 @@ internal sealed class GlobalOptions
 
     public Option<OutputFormat> Output { get; } = new("--output", "-o")
     {
-        Description = "table or json",
+        Description = "table, json, or jsonl (one JSON object per line, for streams)",
         Recursive = true,
         DefaultValueFactory = _ => OutputFormat.Table,
     };
+
+    public bool IsJson(ParseResult parse) => parse.GetValue(Output) is OutputFormat.Json or OutputFormat.Jsonl;
 }

@@ -124,7 +124,7 @@ internal static class ImportCommands
 
     private static async Task WriteAsync(TextWriter o, OutputFormat format, ImportInspectLogResponse response)
     {
-        if (format == OutputFormat.Json)
+        if (format is OutputFormat.Json or OutputFormat.Jsonl)
         {
             await o.WriteLineAsync(ProtoJson.Format(response));
             return;

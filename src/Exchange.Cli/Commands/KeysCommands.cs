@@ -12,7 +12,7 @@ internal static class KeysCommands
         export.SetAction((parse, ct) => runner.WithNodeAsync(parse, async (session, token) =>
         {
             var keys = await new NetworkService.NetworkServiceClient(session.Channel).GetNodeKeysAsync(new GetNodeKeysRequest(), session.Headers, cancellationToken: token);
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(keys));
                 return;

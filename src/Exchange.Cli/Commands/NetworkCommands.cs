@@ -15,7 +15,7 @@ internal static class NetworkCommands
             var client = new NetworkService.NetworkServiceClient(session.Channel);
             var network = await client.GetNetworkAsync(new GetNetworkRequest(), session.Headers, cancellationToken: token);
             var o = runner.Context.Out;
-            if (parse.GetValue(global.Output) == OutputFormat.Json)
+            if (global.IsJson(parse))
             {
                 await o.WriteLineAsync(ProtoJson.Format(network));
                 return;

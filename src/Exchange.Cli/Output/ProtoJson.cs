@@ -10,7 +10,12 @@ internal static class ProtoJson
     // Unknown fields are refused so that a misspelt field is an error, not silently dropped.
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
 
+    private static readonly JsonFormatter LineFormatter = new(JsonFormatter.Settings.Default);
+
     public static string Format(IMessage message) => Formatter.Format(message);
+
+    /// <summary>On one line: JSON Lines, for streams.</summary>
+    public static string FormatLine(IMessage message) => LineFormatter.Format(message);
 
     public static void WriteArray(TextWriter writer, IEnumerable<IMessage> messages)
     {

@@ -9,6 +9,7 @@ public static class AuditExtensions
             .Validate(o => o.CheckpointInterval > TimeSpan.Zero, "Audit:CheckpointInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddScoped<AuditRecorder>();
+        builder.Services.AddSingleton<AuditLogGrowth>();
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<Witnessing>();
         builder.Services.AddHostedService<AuditWorker>();

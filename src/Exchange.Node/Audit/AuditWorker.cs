@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Exchange.Node.Audit;
 
 /// <summary>Integrates recorded events into the tree as they come, and signs and announces checkpoints on a schedule.</summary>
-internal sealed class AuditWorker(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditWorker> logger) : BackgroundService
+internal sealed class AuditWorker(IServiceScopeFactory scopes, AuditLogGrowth growth, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,9 +14,16 @@ internal sealed class AuditWorker(IServiceScopeFactory scopes, TimeProvider time
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var log = scope.ServiceProvider.GetRequiredService<AuditLog>();
-                while (await log.IntegrateAsync(stoppingToken) == options.Value.IntegrationBatchSize)
+                int integrated;
+                do
                 {
+                    integrated = await log.IntegrateAsync(stoppingToken);
+                    if (integrated > 0)
+                    {
+                        growth.Grew();
+                    }
                 }
+                while (integrated == options.Value.IntegrationBatchSize);
                 if (time.GetUtcNow() >= nextCheckpoint)
                 {
                     var checkpoint = await log.SignCheckpointAsync(stoppingToken);

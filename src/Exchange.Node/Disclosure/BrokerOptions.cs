@@ -27,6 +27,12 @@ public sealed class BrokerOptions
     /// <summary>How often the outbox is polled when nothing wakes the dispatcher earlier.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
     public int OutboxBatchSize { get; set; } = 200;
+    /// <summary>
+    /// How long one send may wait for the broker's confirm. A confirm lost when the broker restarts
+    /// would otherwise hold the dispatcher for ever; a send that times out is retried, and if the
+    /// first did arrive after all, the recipient drops the second as a duplicate.
+    /// </summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How often held (embargoed) disclosures are checked for release.</summary>
     public TimeSpan EmbargoCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 

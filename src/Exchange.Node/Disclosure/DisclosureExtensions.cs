@@ -14,6 +14,7 @@ public static class DisclosureExtensions
             .Validate(o => o.Transport != BrokerTransport.RabbitMq || (o.Username.Length > 0 && o.Password.Length > 0),
                 "Broker:Username and Broker:Password are required for RabbitMQ: each institute has its own broker user")
             .Validate(o => o.OutboxBatchSize is > 0 and <= 5000, "Broker:OutboxBatchSize must be between 1 and 5000")
+            .Validate(o => o.SendTimeout > TimeSpan.Zero, "Broker:SendTimeout must be positive")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<OutboxSignal>();

@@ -60,11 +60,15 @@ internal sealed class OutboxDispatcher(
         }
 
         // Sent concurrently: the broker confirms them in a pipeline rather than one round trip each.
+        using var sendTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        sendTimeout.CancelAfter(options.Value.SendTimeout);
         var failures = await Task.WhenAll(batch.Select(async row =>
         {
             try
             {
-                await transport.SendAsync(peers.Get(row.Recipient).Queue, row.Envelope, row.MessageId, cancellationToken);
+                // WaitAsync as well as the token: a send that ignores cancellation still lets go.
+                await transport.SendAsync(peers.Get(row.Recipient).Queue, row.Envelope, row.MessageId, sendTimeout.Token)
+                    .WaitAsync(options.Value.SendTimeout, cancellationToken);
                 return null;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)

@@ -1,0 +1,31 @@
+using Exchange.V1;
+
+namespace Exchange.Domain.Subscriptions;
+
+/// <summary>Which audit events make the subscription feed, and what each one is to a subscriber.</summary>
+public static class FeedEvents
+{
+    /// <summary>The audit event kinds the feed is made of, by their stored names.</summary>
+    public static IReadOnlyList<string> AuditKinds { get; } =
+    [
+        nameof(AuditEventKind.FindingSubmitted),
+        nameof(AuditEventKind.FindingReceived),
+        nameof(AuditEventKind.FindingWithdrawn),
+    ];
+
+    /// <summary>
+    /// The feed's kind for an audit event. A version after the first is a supersession wherever it
+    /// was recorded: the origin's own audit entry for the old version (FindingSuperseded) says the
+    /// same thing again and is not in the feed.
+    /// </summary>
+    public static FeedEventKind Classify(AuditEventKind kind, int findingVersion) => kind switch
+    {
+        AuditEventKind.FindingSubmitted => findingVersion > 1 ? FeedEventKind.Superseded : FeedEventKind.Published,
+        AuditEventKind.FindingReceived => findingVersion > 1 ? FeedEventKind.Superseded : FeedEventKind.Received,
+        AuditEventKind.FindingWithdrawn => FeedEventKind.Withdrawn,
+        _ => FeedEventKind.Unspecified,
+    };
+
+    /// <summary>The cursor of the audit entry at this index: positions count from 1 so that 0 means "the beginning".</summary>
+    public static ulong CursorOf(long leafIndex) => checked((ulong)leafIndex + 1);
+}

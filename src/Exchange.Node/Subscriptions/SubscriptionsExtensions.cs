@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Node.Subscriptions;
+
+public static class SubscriptionsExtensions
+{
+    public static IHostApplicationBuilder AddSubscriptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section)
+            .Validate(o => o.MaxSubscribers > 0, "Subscriptions:MaxSubscribers must be positive")
+            .Validate(o => o.PageSize is > 0 and <= 5000, "Subscriptions:PageSize must be between 1 and 5000")
+            .Validate(o => o.PollInterval > TimeSpan.Zero, "Subscriptions:PollInterval must be positive")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new SubscriptionSlots(sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.MaxSubscribers));
+        builder.Services.AddScoped<FeedReader>();
+        return builder;
+    }
+
+    public static void MapSubscriptions(this IEndpointRouteBuilder app) => app.MapGrpcService<SubscriptionGrpcService>();
+}

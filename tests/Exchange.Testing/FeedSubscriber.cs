@@ -1,0 +1,70 @@
+using Exchange.V1;
+using Grpc.Core;
+
+namespace Exchange.Testing;
+
+/// <summary>One open subscription: the events before it went live, the cursor it went live at, and the rest on demand.</summary>
+public sealed class FeedSubscriber : IAsyncDisposable
+{
+    private readonly AsyncServerStreamingCall<SubscribeResponse> _call;
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(90));
+
+    private FeedSubscriber(AsyncServerStreamingCall<SubscribeResponse> call) => _call = call;
+
+    public List<FeedEvent> EventsBeforeLive { get; } = [];
+
+    /// <summary>The cursor of the first heartbeat: the feed up to here has been sent.</summary>
+    public ulong StartCursor { get; private set; }
+
+    public static async Task<FeedSubscriber> OpenAsync(SubscriptionService.SubscriptionServiceClient client, SubscribeRequest request, Metadata auth)
+    {
+        var subscriber = new FeedSubscriber(client.Subscribe(request, auth));
+        try
+        {
+            while (true)
+            {
+                var item = await subscriber.NextAsync();
+                if (item.Heartbeat is { } heartbeat)
+                {
+                    subscriber.StartCursor = heartbeat.Cursor;
+                    return subscriber;
+                }
+                subscriber.EventsBeforeLive.Add(item.Event);
+            }
+        }
+        catch
+        {
+            await subscriber.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<List<FeedEvent>> NextEventsAsync(int count)
+    {
+        var events = new List<FeedEvent>(count);
+        while (events.Count < count)
+        {
+            if ((await NextAsync()).Event is { } e)
+            {
+                events.Add(e);
+            }
+        }
+        return events;
+    }
+
+    private async Task<SubscribeResponse> NextAsync()
+    {
+        if (!await _call.ResponseStream.MoveNext(_timeout.Token))
+        {
+            throw new InvalidOperationException("the node ended the subscription");
+        }
+        return _call.ResponseStream.Current;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _call.Dispose();
+        _timeout.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
