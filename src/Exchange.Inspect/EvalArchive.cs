@@ -105,6 +105,11 @@ internal sealed class EvalArchive : IDisposable
     {
         var entry = _entries[name];
         Span<byte> header = stackalloc byte[30];
+        // Checked first: some streams refuse a position past their end (found by fuzzing).
+        if (entry.LocalHeaderOffset + header.Length > _file.Length)
+        {
+            throw new InspectFormatException($"the .eval archive entry '{name}' is damaged: it starts past the end of the file");
+        }
         _file.Position = entry.LocalHeaderOffset;
         if (_file.Read(header) != 30 || BinaryPrimitives.ReadUInt32LittleEndian(header) != LocalFileHeader)
         {

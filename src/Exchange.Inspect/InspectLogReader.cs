@@ -76,7 +76,14 @@ public static class InspectLogReader
         foreach (var name in archive.Names.Where(n => n.StartsWith("_journal/summaries/", StringComparison.Ordinal)))
         {
             using var entry = new NonFiniteLiteralStream(archive.OpenEntry(name));
-            count += JsonNode.Parse(entry) is JsonArray items ? items.Count : 0;
+            try
+            {
+                count += JsonNode.Parse(entry) is JsonArray items ? items.Count : 0;
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new InspectFormatException($"{name} in the .eval archive is not valid JSON: {e.Message}", e);
+            }
         }
         return count;
     }

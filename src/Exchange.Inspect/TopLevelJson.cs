@@ -97,6 +97,11 @@ internal static class TopLevelJson
             {
                 throw new InspectFormatException($"not valid JSON at byte {consumedTotal + reader.BytesConsumed}: {FirstSentence(e.Message)}", e);
             }
+            // A string that is not UTF-8 fails only when it is read (found by fuzzing).
+            catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException)
+            {
+                throw new InspectFormatException($"not valid UTF-8 text at byte {consumedTotal + reader.BytesConsumed}", e);
+            }
             var consumed = (int)reader.BytesConsumed;
             state = reader.CurrentState;
             consumedTotal += consumed;

@@ -50,6 +50,11 @@ public sealed record SignedNote(string Text, IReadOnlyList<NoteSignature> Signat
             problem = "the note has no blank line before its signatures";
             return false;
         }
+        if (split + 2 >= note.Length)
+        {
+            problem = "the note has no signature lines";
+            return false;
+        }
         var text = note[..(split + 1)];
         var lines = note[(split + 2)..^1].Split('\n');
         var signatures = new List<NoteSignature>();

@@ -93,6 +93,36 @@ public sealed class SubscribeCliTests(CliFixture fixture) : IClassFixture<CliFix
     }
 
     [Fact]
+    public async Task From_now_with_a_cursor_file_starts_at_the_end_once_then_carries_on_from_the_file()
+    {
+        await LoginAsync();
+        var model = $"model-{Guid.NewGuid():N}";
+        await SubmitAsync(model, 1);
+        // In the log before the subscriber starts, so that from-now has something to skip.
+        await Eventually.TrueAsync(async () =>
+        {
+            var pending = true;
+            await fixture.WithDatabaseAsync(async db => pending = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.AuditEvents, e => e.LeafIndex == null));
+            return !pending;
+        }, "the audit log has integrated the first finding");
+        var cursorFile = Path.Combine(fixture.Directory, $"cursor-{Guid.NewGuid():N}");
+        string[] command = ["subscribe", "--from-now", "--cursor-file", cursorFile, "--model", model, "--limit", "1", "--output", "jsonl"];
+
+        var first = fixture.RunAsync(_config, command);
+        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(cursorFile)), "the subscriber is at the end of the feed");
+        var live = await SubmitAsync(model, 1);
+        var run = await first;
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(live, Events(run.Out).Select(e => e.FindingId));
+
+        // Submitted while nothing ran: the same command line picks it up rather than skipping it.
+        var missed = await SubmitAsync(model, 1);
+        var again = await fixture.RunAsync(_config, command);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Equal(missed, Events(again.Out).Select(e => e.FindingId));
+    }
+
+    [Fact]
     public async Task A_refusal_is_final_and_names_the_scope_or_field()
     {
         await LoginAsync(TestClients.Auditor);

@@ -59,4 +59,34 @@ public sealed class SubscriptionFeedTests(RabbitNetworkFixture network)
             }
         }
     }
+
+    [Fact]
+    public async Task A_withdrawal_reaches_the_feed_of_a_recipient_that_had_an_earlier_version_withdrawn_and_a_later_one_shared_again()
+    {
+        var model = $"model-{Guid.NewGuid():N}";
+        SubmitFindingRequest Version(TlpLevel label, string? supersedes = null)
+        {
+            var request = SampleFindings.Valid(label, RiskDomain.Cyber, institutes: ["us", "jp"]);
+            request.Content.Model.Name = model;
+            request.SupersedesFindingId = supersedes ?? "";
+            return request;
+        }
+        await using var jp = await FeedSubscriber.OpenAsync(new SubscriptionService.SubscriptionServiceClient(network["jp"].CreateChannel()),
+            new SubscribeRequest { FromNow = true, Model = model }, await network["jp"].AuthAsync(TestClients.Reader));
+
+        // v1 AMBER reaches jp; v2 RED does not (jp's v1 is withdrawn); v3 AMBER reaches jp again.
+        var id = (await network.SubmitAsync("uk", Version(TlpLevel.Amber))).Finding.Id;
+        await network.UntilDeliveredAsync("uk", id, "jp");
+        await network.SubmitAsync("uk", Version(TlpLevel.Red, id));
+        await network.UntilDeliveredAsync("uk", id, "us", version: 2);
+        await network.SubmitAsync("uk", Version(TlpLevel.Amber, id));
+        await network.UntilDeliveredAsync("uk", id, "jp", version: 3);
+        await network.WithdrawAsync("uk", id, "retracted for good");
+
+        var events = await jp.NextEventsAsync(4);
+
+        Assert.Equal([(FeedEventKind.Received, 1), (FeedEventKind.Withdrawn, 1), (FeedEventKind.Superseded, 3), (FeedEventKind.Withdrawn, 3)],
+            events.Select(e => (e.Kind, e.FindingVersion)));
+        Assert.Equal("retracted for good", events[3].Reason);
+    }
 }

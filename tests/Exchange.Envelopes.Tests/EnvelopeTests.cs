@@ -44,6 +44,25 @@ public sealed class EnvelopeTests
         from.Sealer.Seal(header, payload, to.Encryption, to.EncryptionKeyId);
 
     [Fact]
+    public void Mutated_envelopes_are_refused_with_a_reason_and_only_an_unchanged_one_opens()
+    {
+        var genuine = Seal(A, B, Header(), "RED: exploit chain details"u8.ToArray());
+        var opener = OpenerFor(B);
+        Exchange.Fuzzing.ByteMutations.Of(genuine).Sample(mutated =>
+        {
+            var result = opener.Open(mutated);
+            if (result.Opened is not null)
+            {
+                Assert.Equal(genuine, mutated);
+            }
+            else
+            {
+                Assert.NotNull(result.Rejection);
+            }
+        }, iter: 2000);
+    }
+
+    [Fact]
     public void The_recipient_opens_what_the_origin_sealed()
     {
         var payload = "RED: exploit chain details"u8.ToArray();

@@ -7,7 +7,7 @@ namespace Exchange.Testing;
 public sealed class FeedSubscriber : IAsyncDisposable
 {
     private readonly AsyncServerStreamingCall<SubscribeResponse> _call;
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(90));
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(60);
 
     private FeedSubscriber(AsyncServerStreamingCall<SubscribeResponse> call) => _call = call;
 
@@ -24,12 +24,15 @@ public sealed class FeedSubscriber : IAsyncDisposable
             while (true)
             {
                 var item = await subscriber.NextAsync();
-                if (item.Heartbeat is { } heartbeat)
+                if (item.Heartbeat is { CaughtUp: true } heartbeat)
                 {
                     subscriber.StartCursor = heartbeat.Cursor;
                     return subscriber;
                 }
-                subscriber.EventsBeforeLive.Add(item.Event);
+                if (item.Event is { } e)
+                {
+                    subscriber.EventsBeforeLive.Add(e);
+                }
             }
         }
         catch
@@ -54,7 +57,9 @@ public sealed class FeedSubscriber : IAsyncDisposable
 
     private async Task<SubscribeResponse> NextAsync()
     {
-        if (!await _call.ResponseStream.MoveNext(_timeout.Token))
+        // A timeout per read, not per subscription: a slow test is not a broken feed.
+        using var timeout = new CancellationTokenSource(ReadTimeout);
+        if (!await _call.ResponseStream.MoveNext(timeout.Token))
         {
             throw new InvalidOperationException("the node ended the subscription");
         }
@@ -64,7 +69,6 @@ public sealed class FeedSubscriber : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _call.Dispose();
-        _timeout.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -40,14 +40,17 @@ internal static class SubscribeCommand
                 throw new CliException("--limit: must be at least 1", ExitCodes.Usage);
             }
             var file = parse.GetValue(cursorFile);
-            var cursor = parse.GetValue(after) ?? ReadCursor(file);
-            if (parse.GetValue(fromNow) && cursor > 0)
+            if (parse.GetValue(fromNow) && parse.GetValue(after) is not null)
             {
-                throw new CliException("--from-now: cannot be combined with --after or a cursor file that holds a cursor", ExitCodes.Usage);
+                throw new CliException("--from-now: cannot be combined with --after", ExitCodes.Usage);
             }
+            // A cursor file that holds a cursor wins over --from-now: a service restarted with the
+            // same command line carries on where it stopped instead of skipping what it missed.
+            var saved = ReadCursor(file);
+            var cursor = parse.GetValue(after) ?? saved ?? 0;
             var request = new SubscribeRequest
             {
-                FromNow = parse.GetValue(fromNow),
+                FromNow = parse.GetValue(fromNow) && saved is null,
                 Labels = { FilterValues.Labels(parse.GetValue(labels)) },
                 RiskDomains = { FilterValues.RiskDomains(parse.GetValue(domains)) },
                 OriginInstitutes = { parse.GetValue(origins) ?? [] },
@@ -60,11 +63,11 @@ internal static class SubscribeCommand
         return command;
     }
 
-    private static ulong ReadCursor(string? file)
+    private static ulong? ReadCursor(string? file)
     {
         if (file is null || !File.Exists(file))
         {
-            return 0;
+            return null;
         }
         var text = File.ReadAllText(file).Trim();
         return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor)
@@ -76,13 +79,14 @@ internal static class SubscribeCommand
     {
         private int _printed;
         private bool _headerWritten;
+        // Set by the first event or heartbeat: from then on the cursor, even 0, is where we are.
+        private bool _positioned;
 
         public async Task RunAsync(ParseResult parse, CancellationToken cancellationToken)
         {
             var retry = FirstRetry;
             while (true)
             {
-                var progressed = false;
                 try
                 {
                     await runner.InSessionAsync(parse, async (session, token) =>
@@ -90,12 +94,11 @@ internal static class SubscribeCommand
                         var client = new SubscriptionService.SubscriptionServiceClient(session.Channel);
                         var attempt = request.Clone();
                         attempt.AfterCursor = cursor;
-                        // Once a cursor is known, "from now" would skip what happened while away.
-                        attempt.FromNow = request.FromNow && cursor == 0;
+                        // Once positioned, "from now" would skip what happened while away.
+                        attempt.FromNow = request.FromNow && !_positioned;
                         using var call = client.Subscribe(attempt, session.Headers, cancellationToken: token);
                         while (await call.ResponseStream.MoveNext(token))
                         {
-                            progressed = true;
                             retry = FirstRetry;
                             if (await HandleAsync(call.ResponseStream.Current))
                             {
@@ -108,25 +111,26 @@ internal static class SubscribeCommand
                         return;
                     }
                     // The node ended the stream (it is shutting down): follow it to where it comes back.
-                    await runner.Context.Error.WriteLineAsync($"exchange: the node closed the subscription; resuming after cursor {cursor}");
+                    await runner.Context.Error.WriteLineAsync($"exchange: the node closed the subscription; resuming after cursor {cursor} in {retry.TotalSeconds:0.#} s");
                 }
-                catch (CliException e) when (Resumable(e, progressed) && !cancellationToken.IsCancellationRequested)
+                catch (CliException e) when (Resumable(e) && !cancellationToken.IsCancellationRequested)
                 {
                     await runner.Context.Error.WriteLineAsync($"exchange: subscription interrupted ({e.Message}); resuming after cursor {cursor} in {retry.TotalSeconds:0.#} s");
-                    await Task.Delay(retry, cancellationToken);
-                    retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LongestRetry.Ticks));
                 }
+                await Task.Delay(retry, cancellationToken);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LongestRetry.Ticks));
             }
         }
 
-        // Unreachable or failing nodes are waited for. Refusals are final, except an expired token
-        // in the middle of a stream: the next session brings a new one.
-        private static bool Resumable(CliException e, bool progressed) =>
-            e.ExitCode is ExitCodes.Unavailable or ExitCodes.Failure || (e.ExitCode == ExitCodes.NotAuthorized && progressed && e.Message.Contains("expired", StringComparison.Ordinal));
+        // Unreachable, busy or failing nodes are waited for. Refusals are final, except an expired
+        // token: the next session brings a new one (bad credentials fail at the token endpoint).
+        private static bool Resumable(CliException e) =>
+            e.ExitCode is ExitCodes.Unavailable or ExitCodes.Failure || (e.ExitCode == ExitCodes.NotAuthorized && e.Message.Contains("expired", StringComparison.Ordinal));
 
         /// <summary>Prints one item and moves the cursor; true when the limit is reached.</summary>
         private async Task<bool> HandleAsync(SubscribeResponse item)
         {
+            _positioned = true;
             if (item.Event is { } feedEvent)
             {
                 await PrintAsync(feedEvent);
@@ -160,6 +164,8 @@ internal static class SubscribeCommand
             await output.FlushAsync();
         }
 
+        // Printed, then saved: a crash between the two prints that event again on the next run
+        // (at least once, never a gap); its cursor tells a consumer it has seen it.
         private void SaveCursor(ulong next)
         {
             if (next == cursor)

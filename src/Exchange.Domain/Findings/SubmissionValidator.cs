@@ -24,6 +24,10 @@ public sealed partial class SubmissionValidator(FindingLimits limits, NetworkMan
         {
             v.Add(new("request_id", $"is {request.RequestId.Length} characters; the limit is {limits.MaxRequestIdChars}"));
         }
+        if (request.RequestId.Any(char.IsControl))
+        {
+            v.Add(new("request_id", "contains control characters"));
+        }
         ValidateBody(request.Content, request.Label, request.Policy, "", v);
         return v;
     }

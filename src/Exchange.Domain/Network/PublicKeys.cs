@@ -44,7 +44,8 @@ public static class PublicKeys
                 return false;
             }
         }
-        catch (CryptographicException)
+        // A well-formed key on a curve this platform lacks is refused the same way (found by fuzzing).
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException or NotSupportedException)
         {
             problem = "is not a P-256 public key (SubjectPublicKeyInfo, DER, base64)";
             return false;

@@ -69,6 +69,6 @@ public sealed class FeedFilter
             problems.Add(new("model", $"is {request.Model.Length} characters; the limit is {MaxModelLength}"));
         }
         violations = problems;
-        return new FeedFilter([.. request.Labels], [.. request.RiskDomains], new HashSet<string>(request.OriginInstitutes, StringComparer.Ordinal), request.Model.Trim(), mayReadRed);
+        return new FeedFilter([.. request.Labels], [.. request.RiskDomains], new HashSet<string>(request.OriginInstitutes, StringComparer.Ordinal), request.Model.Trim().Replace('\0', '\uFFFD'), mayReadRed);
     }
 }

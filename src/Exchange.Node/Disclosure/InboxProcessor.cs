@@ -194,7 +194,7 @@ public sealed class InboxProcessor(
         {
             record.State = (int)FindingState.Withdrawn;
             record.WithdrawnAt = payload.WithdrawnAt?.ToDateTimeOffset() ?? time.GetUtcNow();
-            record.WithdrawalReason = payload.Reason;
+            record.WithdrawalReason = ColumnText.Fit(payload.Reason, 1000);
         }
         audit.Record(new AuditEvent
         {
@@ -230,7 +230,7 @@ public sealed class InboxProcessor(
         }
         sent.AnsweredAt = time.GetUtcNow();
         sent.Accepted = receipt.Accepted;
-        sent.AnswerReason = receipt.Accepted ? null : $"{receipt.ReasonCode}: {receipt.Reason}";
+        sent.AnswerReason = receipt.Accepted ? null : ColumnText.Fit($"{receipt.ReasonCode}: {receipt.Reason}", 2000);
         sent.Receipt = bytes;
         var entry = new AuditEvent
         {

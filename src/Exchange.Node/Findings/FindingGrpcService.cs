@@ -98,6 +98,11 @@ internal sealed class FindingGrpcService(FindingStore store, NetworkManifest man
         {
             violations.Add(new("reason", $"is {request.Reason.Length} characters; the limit is 1000"));
         }
+        if (request.Reason.Contains('\0'))
+        {
+            // Kept in a clear column (recipients and listings show it), which cannot hold NUL.
+            violations.Add(new("reason", "contains a NUL character"));
+        }
         if (violations.Count > 0)
         {
             GrpcErrors.InvalidArgument("the withdrawal is not valid", violations);

@@ -16,8 +16,9 @@ internal static class FindingMapping
         Label = (int)finding.Label.Level,
         RiskDomain = (int)finding.Content.Evaluation.RiskDomain,
         Severity = (int)finding.Content.Severity,
-        ModelName = finding.Content.Model.Name.ToLowerInvariant(),
-        ModelDeveloper = finding.Content.Model.Developer.ToLowerInvariant(),
+        // A peer's finding is not bound by our validator's limits: fitted to the columns.
+        ModelName = ColumnText.Fit(finding.Content.Model.Name.ToLowerInvariant(), 200),
+        ModelDeveloper = ColumnText.Fit(finding.Content.Model.Developer.ToLowerInvariant(), 200),
         SubmittedBy = finding.SubmittedBy,
         SubmittedAt = finding.SubmittedAt.ToDateTimeOffset(),
         RequestId = string.IsNullOrEmpty(requestId) ? null : requestId,

@@ -146,7 +146,7 @@ public sealed class FindingStore(
         }
         if (request.Model.Length > 0)
         {
-            var model = request.Model.ToLowerInvariant();
+            var model = ColumnText.Fit(request.Model.ToLowerInvariant());
             query = query.Where(f => f.ModelName == model || f.ModelDeveloper == model);
         }
         if (request.OriginInstitute.Length > 0)

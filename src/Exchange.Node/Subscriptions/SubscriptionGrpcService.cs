@@ -49,55 +49,91 @@ internal sealed class SubscriptionGrpcService(
         {
             GrpcErrors.InvalidArgument("the subscription is not valid", violations);
         }
-        using var slot = slots.TryTake()
-            ?? throw new RpcException(new Status(StatusCode.ResourceExhausted, $"this node serves at most {options.Value.MaxSubscribers} subscriptions at once; try again later"));
-
-        var cancellationToken = context.CancellationToken;
         var clientId = context.ClientId();
+        using var slot = slots.TryTake(clientId, out var refusal)
+            ?? throw new RpcException(new Status(StatusCode.ResourceExhausted, refusal));
+
         var expires = context.GetHttpContext().User.GetExpirationDate();
         var heartbeat = TimeSpan.FromSeconds(request.HeartbeatSeconds == 0 ? DefaultHeartbeatSeconds : request.HeartbeatSeconds);
-        var cursor = await StartAsync(request, cancellationToken);
+        var cursor = await StartAsync(request, context.CancellationToken);
         logger.LogInformation("Subscription of {Client} opened after cursor {Cursor}", clientId, cursor);
+        // The token is checked on every turn against the node's clock; the timer also ends a stream
+        // that is stuck in a write when the token runs out.
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        if (expires is { } at)
+        {
+            stream.CancelAfter(at - time.GetUtcNow() is { } left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+        var cancellationToken = stream.Token;
+        var writer = new TimedWriter(responseStream, context, options.Value.WriteTimeout);
 
         var live = false;
         var lastWrite = Stopwatch.GetTimestamp();
-        while (true)
+        try
         {
-            // A token checked once at the start would let a revoked client follow the feed for ever.
-            if (expires is { } expiry && time.GetUtcNow() >= expiry)
+            while (true)
             {
-                throw new RpcException(new Status(StatusCode.Unauthenticated, $"the access token expired; reconnect with a new one and after_cursor={cursor}"));
-            }
-            var grew = growth.Next;
-            FeedPage page;
-            await using (var scope = scopes.CreateAsyncScope())
-            {
-                page = await scope.ServiceProvider.GetRequiredService<FeedReader>()
-                    .ReadAsync(cursor, filter, clientId, options.Value.PageSize, cancellationToken);
-            }
-            foreach (var feedEvent in page.Events)
-            {
-                await responseStream.WriteAsync(new SubscribeResponse { Event = feedEvent }, cancellationToken);
-                lastWrite = Stopwatch.GetTimestamp();
-            }
-            cursor = page.ScannedTo;
-            if (page.More)
-            {
-                continue;
-            }
-            // The first heartbeat says "you are live at this cursor"; later ones keep idle streams
-            // open through proxies and let a filtered subscriber move its cursor past what it skips.
-            if (!live || Stopwatch.GetElapsedTime(lastWrite) >= heartbeat)
-            {
-                await responseStream.WriteAsync(new SubscribeResponse
+                // A token checked once at the start would let a revoked client follow the feed for ever.
+                if (expires is { } expiry && time.GetUtcNow() >= expiry)
                 {
-                    Heartbeat = new Heartbeat { Cursor = cursor, At = Timestamp.FromDateTimeOffset(time.GetUtcNow()) },
-                }, cancellationToken);
-                lastWrite = Stopwatch.GetTimestamp();
-                live = true;
+                    stream.Cancel();
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                var grew = growth.Next;
+                FeedPage page;
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    page = await scope.ServiceProvider.GetRequiredService<FeedReader>()
+                        .ReadAsync(cursor, filter, clientId, options.Value.PageSize, cancellationToken);
+                }
+                foreach (var feedEvent in page.Events)
+                {
+                    await writer.WriteAsync(new SubscribeResponse { Event = feedEvent }, cancellationToken);
+                    lastWrite = Stopwatch.GetTimestamp();
+                }
+                cursor = page.ScannedTo;
+                // The first heartbeat says "you are live at this cursor"; later ones keep idle streams
+                // open through proxies and move a filtered subscriber's cursor past what it skips,
+                // also while it catches up through a long stretch that does not match.
+                if ((!live && !page.More) || Stopwatch.GetElapsedTime(lastWrite) >= heartbeat)
+                {
+                    await writer.WriteAsync(new SubscribeResponse
+                    {
+                        Heartbeat = new Heartbeat { Cursor = cursor, At = Timestamp.FromDateTimeOffset(time.GetUtcNow()), CaughtUp = !page.More },
+                    }, cancellationToken);
+                    lastWrite = Stopwatch.GetTimestamp();
+                    live |= !page.More;
+                }
+                if (page.More)
+                {
+                    continue;
+                }
+                var untilHeartbeat = heartbeat - Stopwatch.GetElapsedTime(lastWrite);
+                await WaitAsync(grew, untilHeartbeat < options.Value.PollInterval ? untilHeartbeat : options.Value.PollInterval, cancellationToken);
             }
-            var untilHeartbeat = heartbeat - Stopwatch.GetElapsedTime(lastWrite);
-            await WaitAsync(grew, untilHeartbeat < options.Value.PollInterval ? untilHeartbeat : options.Value.PollInterval, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested && expires is not null && time.GetUtcNow() >= expires)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"the access token expired; reconnect with a new one and after_cursor={cursor}"));
+        }
+    }
+
+    /// <summary>Writes that give up on a subscriber that stopped reading, and free its slot.</summary>
+    private sealed class TimedWriter(IServerStreamWriter<SubscribeResponse> stream, ServerCallContext context, TimeSpan timeout)
+    {
+        public async Task WriteAsync(SubscribeResponse response, CancellationToken cancellationToken)
+        {
+            var write = stream.WriteAsync(response, cancellationToken);
+            try
+            {
+                await write.WaitAsync(timeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // The write itself cannot be cancelled; ending the HTTP/2 stream releases it.
+                context.GetHttpContext().Abort();
+                throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"the subscriber read nothing for {timeout.TotalSeconds:0} s; resume from the last cursor"));
+            }
         }
     }
 

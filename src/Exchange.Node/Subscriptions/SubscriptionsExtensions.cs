@@ -8,10 +8,13 @@ public static class SubscriptionsExtensions
     {
         builder.Services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section)
             .Validate(o => o.MaxSubscribers > 0, "Subscriptions:MaxSubscribers must be positive")
+            .Validate(o => o.MaxPerClient > 0, "Subscriptions:MaxPerClient must be positive")
+            .Validate(o => o.PageContentBytes > 0, "Subscriptions:PageContentBytes must be positive")
+            .Validate(o => o.WriteTimeout > TimeSpan.Zero, "Subscriptions:WriteTimeout must be positive")
             .Validate(o => o.PageSize is > 0 and <= 5000, "Subscriptions:PageSize must be between 1 and 5000")
             .Validate(o => o.PollInterval > TimeSpan.Zero, "Subscriptions:PollInterval must be positive")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => new SubscriptionSlots(sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.MaxSubscribers));
+        builder.Services.AddSingleton(sp => new SubscriptionSlots(sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.MaxSubscribers, sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.MaxPerClient));
         builder.Services.AddScoped<FeedReader>();
         return builder;
     }
