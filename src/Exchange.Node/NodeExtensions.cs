@@ -36,6 +36,7 @@ public static class NodeExtensions
         {
             grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
             grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            grpc.Interceptors.Add<Api.TransientFailureInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         // "ready": can serve (database, broker); the rest (witness alerts) degrades /healthz without

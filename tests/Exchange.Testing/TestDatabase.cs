@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Exchange.Testing;
@@ -79,4 +80,20 @@ public sealed class PostgresTestDatabase : TestDatabase
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();
     }
+}
+
+/// <summary>Opens a node's database from outside the node, for tests that check what it holds.</summary>
+public static class TestDatabaseContexts
+{
+    public static Exchange.Node.Persistence.NodeDbContext Open(string provider, string connectionString) => provider switch
+    {
+        TestDatabase.Postgres => new Exchange.Node.Persistence.PostgresNodeDbContext(
+            new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Exchange.Node.Persistence.PostgresNodeDbContext>()
+                .UseNpgsql(connectionString).UseOpenIddict().Options),
+        _ => new Exchange.Node.Persistence.SqliteNodeDbContext(
+            new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Exchange.Node.Persistence.SqliteNodeDbContext>()
+                .UseSqlite(connectionString).UseOpenIddict().Options),
+    };
+
+    public static Exchange.Node.Persistence.NodeDbContext Open(this TestDatabase database) => Open(database.Provider, database.ConnectionString);
 }

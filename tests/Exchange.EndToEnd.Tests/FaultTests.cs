@@ -1,0 +1,109 @@
+using Exchange.Testing;
+
+namespace Exchange.EndToEnd.Tests;
+
+/// <summary>
+/// Faults in the middle of real runs, nodes as processes on the real RabbitMQ. After each: 0 lost,
+/// 0 duplicated, 0 delivered to an unauthorised peer, every acknowledgement backed by its signed
+/// receipt, every node's audit log verifying.
+/// </summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<ProcessNetworkFixture>
+{
+    private async Task WhenSubmittedAsync(int count)
+    {
+        await Eventually.TrueAsync(() => Task.FromResult(network.Submitted >= count), $"{count} findings submitted", TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
+    public async Task Restarting_RabbitMQ_in_the_middle_of_a_run_of_1000_findings()
+    {
+        var run = network.SubmitAsync(1000);
+        await WhenSubmittedAsync(250);
+        await RabbitMqTestBroker.RestartAsync();
+
+        await network.AssertIntactAsync(await run);
+    }
+
+    [Fact]
+    public async Task Killing_the_origin_node_in_the_middle_of_dispatch_and_starting_it_again()
+    {
+        var run = network.SubmitAsync(300);
+        await WhenSubmittedAsync(120);
+        await network.KillAsync("uk");
+        await Task.Delay(1000);
+        await network.RestartAsync("uk");
+
+        await network.AssertIntactAsync(await run);
+    }
+
+    [Fact]
+    public async Task Killing_a_recipient_in_the_middle_of_receiving_and_starting_it_again()
+    {
+        var run = network.SubmitAsync(300);
+        await WhenSubmittedAsync(120);
+        await network.KillAsync("us");
+        await Task.Delay(1000);
+        await network.RestartAsync("us");
+
+        await network.AssertIntactAsync(await run);
+    }
+
+    [Fact]
+    public async Task A_peer_down_for_the_whole_run_receives_everything_when_it_comes_back()
+    {
+        await network.KillAsync("jp");
+        var ids = await network.SubmitAsync(300);
+        await Eventually.TrueAsync(async () => await network.QueryAsync("us", db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Findings, f => ids.Contains(f.Id))) == ids.Count,
+            "us has every finding while jp is down", TimeSpan.FromMinutes(3));
+        await network.RestartAsync("jp");
+
+        await network.AssertIntactAsync(ids);
+    }
+
+    [Fact]
+    public async Task Closing_every_broker_connection_from_the_broker_side_in_the_middle_of_a_run()
+    {
+        var run = network.SubmitAsync(300);
+        await WhenSubmittedAsync(80);
+        await RabbitMqTestBroker.CloseAllConnectionsAsync();
+        await WhenSubmittedAsync(200);
+        await RabbitMqTestBroker.CloseAllConnectionsAsync();
+
+        await network.AssertIntactAsync(await run);
+    }
+
+    [Fact]
+    public async Task An_exhausted_database_connection_pool_at_the_origin()
+    {
+        // Three connections and a one-second wait for one. While the test holds a lock on the
+        // findings table, every submission that gets a connection keeps it, waiting, and the rest
+        // of the node (API, dispatcher, receipts, audit) finds the pool empty.
+        await network.RestartAsync("uk", connectionString: network.ConnectionString("uk") + ";Maximum Pool Size=3;Timeout=1");
+        try
+        {
+            var run = network.SubmitAsync(300, concurrency: 16);
+            await WhenSubmittedAsync(60);
+            await using (var blocker = new Npgsql.NpgsqlConnection(network.ConnectionString("uk")))
+            {
+                await blocker.OpenAsync();
+                await using var transaction = await blocker.BeginTransactionAsync();
+                await using (var command = new Npgsql.NpgsqlCommand("LOCK TABLE findings IN EXCLUSIVE MODE", blocker, transaction))
+                {
+                    await command.ExecuteNonQueryAsync();
+                }
+                await Task.Delay(TimeSpan.FromSeconds(4));
+                await transaction.CommitAsync();
+            }
+            var ids = await run;
+            // The clients were told to come back (UNAVAILABLE), and came back with the same request ids.
+            Assert.True(network.Unavailable > 0, $"no call was answered UNAVAILABLE ({network.Retries} retries): the pool was never exhausted");
+
+            await network.AssertIntactAsync(ids);
+        }
+        finally
+        {
+            await network.RestartAsync("uk");
+        }
+    }
+}
