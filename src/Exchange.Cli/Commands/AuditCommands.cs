@@ -243,17 +243,7 @@ internal static class AuditCommands
         var client = new AuditService.AuditServiceClient(session.Channel);
         // A fresh checkpoint first, so that every entry exported is covered by a signature.
         await client.GetCheckpointAsync(new GetCheckpointRequest { Fresh = true }, session.Headers, cancellationToken: token);
-        var entries = new List<(long, byte[])>();
-        var checkpoints = new List<string>();
-        var origin = "";
-        using var call = client.Export(new ExportAuditRequest(), session.Headers, cancellationToken: token);
-        await foreach (var message in call.ResponseStream.ReadAllAsync(token))
-        {
-            entries.AddRange(message.Records.Select(r => ((long)r.Index, r.EntryBytes.ToByteArray())));
-            checkpoints.AddRange(message.Checkpoints);
-            origin = message.Origin.Length > 0 ? message.Origin : origin;
-        }
-        return (entries, checkpoints, origin);
+        return await AuditExport.ReadAsync(client, session.Headers, token);
     }
 
     private static (List<(long, byte[])> Entries, List<string> Checkpoints, string Institute) ReadExport(string path)

@@ -147,16 +147,7 @@ internal static class DemoCommand
                 }
                 await Task.Delay(200, cancellationToken);
             }
-            var entries = new List<(long, byte[])>();
-            var checkpoints = new List<string>();
-            using (var call = client.Export(new ExportAuditRequest(), await node.AuthAsync(), cancellationToken: cancellationToken))
-            {
-                await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
-                {
-                    entries.AddRange(message.Records.Select(r => ((long)r.Index, r.EntryBytes.ToByteArray())));
-                    checkpoints.AddRange(message.Checkpoints);
-                }
-            }
+            var (entries, checkpoints, _) = await Commands.AuditExport.ReadAsync(client, await node.AuthAsync(), cancellationToken);
             using var key = System.Security.Cryptography.ECDsa.Create();
             key.ImportSubjectPublicKeyInfo(manifest.InstitutesById[id].SigningKey, out _);
             var witnesses = manifest.Institutes.Where(i => i.Id != id).Select(i => Transparency.NoteKey.FromPublicKey(Domain.Audit.AuditLogFormat.Origin(i.Id), i.SigningKey));

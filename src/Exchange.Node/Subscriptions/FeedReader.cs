@@ -24,6 +24,7 @@ public sealed record FeedPage(IReadOnlyList<FeedEvent> Events, ulong ScannedTo, 
 public sealed class FeedReader(NodeDbContext db, FindingProtector protector, AuditRecorder audit, IOptions<NodeOptions> node, IOptions<SubscriptionOptions> options)
 {
     private static readonly string WithdrawnKind = nameof(AuditEventKind.FindingWithdrawn);
+    private static readonly string[] FeedKinds = [.. FeedEvents.AuditKinds];
 
     /// <summary>The cursor of the end of the feed: the number of entries in the log.</summary>
     public async Task<ulong> EndAsync(CancellationToken cancellationToken) =>
@@ -39,9 +40,8 @@ public sealed class FeedReader(NodeDbContext db, FindingProtector protector, Aud
         var size = await db.AuditHead.AsNoTracking().Select(h => h.Size).SingleAsync(cancellationToken);
         // Cursor c is the entry at index c - 1, so "after c" starts at index c.
         var from = checked((long)after);
-        var kinds = FeedEvents.AuditKinds.ToArray();
         var rows = await db.AuditEvents.AsNoTracking()
-            .Where(e => e.LeafIndex >= from && e.LeafIndex < size && kinds.Contains(e.Kind))
+            .Where(e => e.LeafIndex >= from && e.LeafIndex < size && FeedKinds.Contains(e.Kind))
             .OrderBy(e => e.LeafIndex)
             .Take(max)
             .Select(e => new { LeafIndex = e.LeafIndex!.Value, e.Event })
