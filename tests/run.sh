@@ -11,8 +11,11 @@ for tool in dotnet node npm; do
 done
 
 echo "== services"
-service_env=$(tests/services/start.sh)
-eval "$(grep '^export EXCHANGE_TEST_' <<<"$service_env")"
+# Into a file, not a pipe: a file never waits for the daemons started on the way to close it.
+service_env=$(mktemp)
+tests/services/start.sh >"$service_env"
+eval "$(grep '^export EXCHANGE_TEST_' "$service_env")"
+rm -f "$service_env"
 
 echo "== JavaScript client packages"
 (cd tests/clients/node && npm ci --no-audit --no-fund --loglevel=error)

@@ -4,8 +4,13 @@
 # Prints the environment the tests read (EXCHANGE_TEST_*) so callers can `eval` it.
 set -euo pipefail
 # Only the environment goes to stdout (callers eval it); everything the services and package
-# tools print goes to stderr. pg_ctlcluster, for one, prints "Removed stale pid file" on stdout.
-exec 3>&1 1>&2
+# tools print goes to stderr (pg_ctlcluster, for one, prints "Removed stale pid file" on stdout).
+# The daemons started here must not inherit any descriptor of the caller: a daemon holding the
+# caller's pipe open keeps `$(start.sh)` waiting for ever. So the body runs with stdout sent to
+# stderr (bash keeps the saved stdout close-on-exec), and every daemon is started with its own
+# stdio pointed at a log file.
+LOG_DIR=${EXCHANGE_SERVICES_LOG_DIR:-/tmp/exchange-services}
+mkdir -p "$LOG_DIR"
 
 log() { echo "[services] $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -32,6 +37,11 @@ export ERL_EPMD_ADDRESS=127.0.0.1
 
 start_rabbitmq() {
   ensure_package rabbitmq-server rabbitmq-server
+  # rabbitmqctl starts epmd itself when it is not running, and that epmd would inherit whatever
+  # descriptors rabbitmqctl had; start it first, detached from ours.
+  if ! epmd -names >/dev/null 2>&1; then
+    as_root env ERL_EPMD_ADDRESS=127.0.0.1 epmd -daemon </dev/null >>"$LOG_DIR/epmd.log" 2>&1
+  fi
   if as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q status >/dev/null 2>&1; then
     log "RabbitMQ already running ($RABBIT_NODE)"
     return
@@ -44,7 +54,9 @@ start_rabbitmq() {
   fi
   log "starting RabbitMQ ($RABBIT_NODE)"
   as_root env RABBITMQ_NODENAME="$RABBIT_NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-    ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached
+    ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached \
+    </dev/null >>"$LOG_DIR/rabbitmq-start.log" 2>&1 \
+    || { cat "$LOG_DIR/rabbitmq-start.log" >&2; return 1; }
   # -detached returns before the node registers with epmd, and await_startup fails on a node
   # it cannot see yet, so wait for it to appear first.
   for _ in $(seq 1 120); do
@@ -65,7 +77,8 @@ start_postgres() {
   fi
   if ! as_root pg_ctlcluster "$version" main status >/dev/null 2>&1; then
     log "starting PostgreSQL $version"
-    as_root pg_ctlcluster "$version" main start
+    as_root pg_ctlcluster "$version" main start </dev/null >>"$LOG_DIR/postgresql-start.log" 2>&1 \
+      || { cat "$LOG_DIR/postgresql-start.log" >&2; return 1; }
   else
     log "PostgreSQL $version already running"
   fi
@@ -82,19 +95,23 @@ END \$\$;
 SQL
 }
 
-start_rabbitmq
-start_postgres
-
 RABBIT_ADMIN_USER=${EXCHANGE_TEST_RABBIT_USER:-exchange-test}
 RABBIT_ADMIN_PASS=${EXCHANGE_TEST_RABBIT_PASSWORD:-exchange-test}
 ctl() { as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q "$@"; }
-if ! ctl list_users | grep -q "^$RABBIT_ADMIN_USER\b"; then
-  ctl add_user "$RABBIT_ADMIN_USER" "$RABBIT_ADMIN_PASS" >/dev/null
-fi
-ctl set_user_tags "$RABBIT_ADMIN_USER" administrator >/dev/null
-ctl set_permissions -p / "$RABBIT_ADMIN_USER" ".*" ".*" ".*" >/dev/null
 
-cat >&3 <<ENV
+start_services() {
+  start_rabbitmq
+  start_postgres
+  if ! ctl list_users | grep -q "^$RABBIT_ADMIN_USER\b"; then
+    ctl add_user "$RABBIT_ADMIN_USER" "$RABBIT_ADMIN_PASS" >/dev/null
+  fi
+  ctl set_user_tags "$RABBIT_ADMIN_USER" administrator >/dev/null
+  ctl set_permissions -p / "$RABBIT_ADMIN_USER" ".*" ".*" ".*" >/dev/null
+}
+
+start_services </dev/null >&2
+
+cat <<ENV
 export EXCHANGE_TEST_RABBIT_HOST=127.0.0.1
 export EXCHANGE_TEST_RABBIT_USER=$RABBIT_ADMIN_USER
 export EXCHANGE_TEST_RABBIT_PASSWORD=$RABBIT_ADMIN_PASS
