@@ -12,7 +12,9 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
 {
     private async Task WhenSubmittedAsync(int count)
     {
-        await Eventually.TrueAsync(() => Task.FromResult(network.Submitted >= count), $"{count} findings submitted", TimeSpan.FromMinutes(3));
+        await Eventually.TrueAsync(() => Task.FromResult(network.Submitted >= count),
+            () => $"{count} findings submitted (so far {network.Submitted}, {network.Retries} retries, last error: {network.LastError}; uk said: {string.Join(" | ", network["uk"].LastOutput(5))})",
+            TimeSpan.FromMinutes(3));
     }
 
     [Fact]
@@ -79,9 +81,10 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
         // Three connections and a one-second wait for one. While the test holds a lock on the
         // findings table, every submission that gets a connection keeps it, waiting, and the rest
         // of the node (API, dispatcher, receipts, audit) finds the pool empty.
-        await network.RestartAsync("uk", connectionString: network.ConnectionString("uk") + ";Maximum Pool Size=3;Timeout=1");
         try
         {
+            // Inside the try: if this start fails, the finally still brings uk back for the other tests.
+            await network.RestartAsync("uk", connectionString: network.ConnectionString("uk") + ";Maximum Pool Size=3;Timeout=1");
             var run = network.SubmitAsync(300, concurrency: 16);
             await WhenSubmittedAsync(60);
             await using (var blocker = new Npgsql.NpgsqlConnection(network.ConnectionString("uk")))

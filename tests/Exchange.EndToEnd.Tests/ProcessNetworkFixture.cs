@@ -53,6 +53,11 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
 
     private int _unavailable;
 
+    /// <summary>The last error a submission of the current run met, for a failing test to show.</summary>
+    public string LastError => Volatile.Read(ref _lastError) ?? "none";
+
+    private string? _lastError;
+
     public async Task InitializeAsync()
     {
         Broker = await RabbitMqTestBroker.CreateAsync(Manifest.Load());
@@ -105,6 +110,7 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
         Volatile.Write(ref _submitted, 0);
         Volatile.Write(ref _retries, 0);
         Volatile.Write(ref _unavailable, 0);
+        Volatile.Write(ref _lastError, null);
         var run = Guid.NewGuid().ToString("N")[..8];
         var ids = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
@@ -131,6 +137,12 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
                         throw;
                     }
                     Interlocked.Increment(ref _retries);
+                    Volatile.Write(ref _lastError, $"{DateTime.UtcNow:HH:mm:ss} {e.GetType().Name}: {e.Message}");
+                    if (e is RpcException { StatusCode: StatusCode.Unauthenticated })
+                    {
+                        // The cached token expired (they live five minutes, and a fixture outlives that): get a new one.
+                        _tokens.TryRemove(node, out var expired);
+                    }
                     if (e is RpcException { StatusCode: StatusCode.Unavailable })
                     {
                         Interlocked.Increment(ref _unavailable);

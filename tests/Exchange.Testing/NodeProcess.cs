@@ -146,6 +146,15 @@ public sealed class NodeProcess : IAsyncDisposable
         _http.Dispose();
     }
 
+    /// <summary>The last lines of <see cref="Output"/>, taken under its lock (the process may be writing).</summary>
+    public string[] LastOutput(int count)
+    {
+        lock (Output)
+        {
+            return [.. Output.TakeLast(count)];
+        }
+    }
+
     private void Record(string? line)
     {
         if (line is null)

@@ -1,6 +1,6 @@
-using System.Data.Common;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Exchange.Node.Persistence;
 
 namespace Exchange.Node.Api;
 
@@ -53,14 +53,5 @@ internal sealed class TransientFailureInterceptor(ILogger<TransientFailureInterc
         return new RpcException(new Status(StatusCode.Unavailable, "the node's database is unavailable or busy; try again (a submission with the same request_id is safe to retry)"));
     }
 
-    // Npgsql marks pool exhaustion, lost connections and server shutdown as transient; EF Core wraps
-    // what fails inside SaveChanges.
-    private static bool IsTransient(Exception e) => e switch
-    {
-        DbException { IsTransient: true } => true,
-        Microsoft.EntityFrameworkCore.DbUpdateException { InnerException: { } inner } => IsTransient(inner),
-        InvalidOperationException { InnerException: { } inner } => IsTransient(inner),
-        TimeoutException => true,
-        _ => false,
-    };
+    private static bool IsTransient(Exception e) => TransientDatabaseFailure.Is(e);
 }

@@ -35,6 +35,9 @@ public static class DisclosureExtensions
         builder.Services.AddSingleton<IEnvelopeTransport, RabbitMqEnvelopeTransport>();
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit would otherwise report usage to its vendor over the internet; a node
+            // talks to its broker, its database and its staff, nobody else.
+            bus.DisableUsageTelemetry();
             bus.AddConsumer<DeliverEnvelopeConsumer>();
             bus.UsingRabbitMq((context, rabbit) =>
             {

@@ -18,4 +18,10 @@ public sealed class DatabaseOptions
 
     /// <summary>Apply pending migrations at start (EF Core takes a lock, so replicas may all do it).</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
+    /// How long a starting node waits for its database to answer (it may start after the node, or be
+    /// slow to take a connection) before giving up.
+    /// </summary>
+    public TimeSpan StartupWait { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -47,6 +47,25 @@ internal sealed class DatabaseInitializer(IServiceProvider services, IOptions<Da
         {
             Directory.CreateDirectory(node.Value.DataDirectory);
         }
+        var deadline = DateTimeOffset.UtcNow + database.Value.StartupWait;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await PrepareAsync(cancellationToken);
+                return;
+            }
+            catch (Exception e) when (TransientDatabaseFailure.Is(e) && DateTimeOffset.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                var wait = TimeSpan.FromSeconds(Math.Min(attempt, 5));
+                logger.LogWarning("The database did not answer ({Error}); trying again in {Wait} s", e.Message, wait.TotalSeconds);
+                await Task.Delay(wait, cancellationToken);
+            }
+        }
+    }
+
+    private async Task PrepareAsync(CancellationToken cancellationToken)
+    {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
         if (database.Value.Provider == DatabaseProvider.Sqlite)
