@@ -102,8 +102,16 @@ ctl() { as_root env RABBITMQ_NODENAME="$RABBIT_NODE" rabbitmqctl -q "$@"; }
 start_services() {
   start_rabbitmq
   start_postgres
-  if ! ctl list_users | grep -q "^$RABBIT_ADMIN_USER\b"; then
+  # The list is read whole before it is searched: `rabbitmqctl | grep -q` under pipefail fails
+  # when grep stops reading early (rabbitmqctl dies of the closed pipe, exit 70), and the user
+  # then looked absent on a machine where it already existed.
+  local users
+  users=$(ctl list_users)
+  if ! grep -q "^${RABBIT_ADMIN_USER}[[:space:]]" <<<"$users"; then
     ctl add_user "$RABBIT_ADMIN_USER" "$RABBIT_ADMIN_PASS" >/dev/null
+  else
+    # A user left by an earlier run keeps the password this run expects.
+    ctl change_password "$RABBIT_ADMIN_USER" "$RABBIT_ADMIN_PASS" >/dev/null
   fi
   ctl set_user_tags "$RABBIT_ADMIN_USER" administrator >/dev/null
   ctl set_permissions -p / "$RABBIT_ADMIN_USER" ".*" ".*" ".*" >/dev/null
