@@ -27,7 +27,9 @@ internal static class FeedLoad
         var manifest = new TestManifest().Institute("uk").Institute("us");
         await using var db = await TestDatabase.CreateAsync(database, directory);
         await using var node = new NodeProcess("uk", manifest.WriteTo(directory), manifest.Keys["uk"], db.Provider, db.ConnectionString, directory,
-            [new("Broker:Transport", "InMemory"), new("Audit:CheckpointInterval", "00:00:30"), new("Subscriptions:MaxSubscribers", "1000")]);
+            [new("Broker:Transport", "InMemory"), new("Audit:CheckpointInterval", "00:00:30"), new("Subscriptions:MaxSubscribers", "1000"),
+                // One client stands for every subscriber here; the per-client cap is for partners.
+                new("Subscriptions:MaxPerClient", "1000")]);
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores; feed of one node ({database}) to {subscribers} subscribers; " +
                           $"{findings} findings in the backlog, {findings / 2} live; {amberShare:P0} AMBER (each of their reads audited)");
         await node.StartAsync();

@@ -25,7 +25,7 @@ public abstract class TestDatabase : IAsyncDisposable
 internal sealed class SqliteTestDatabase(string directory) : TestDatabase
 {
     public override string Provider => Sqlite;
-    public override string ConnectionString { get; } = $"Data Source={Path.Combine(directory, "node.db")};Default Timeout=60;Pooling=False";
+    public override string ConnectionString { get; } = $"Data Source={Path.Combine(directory, "node.db")};Default Timeout=60";
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
