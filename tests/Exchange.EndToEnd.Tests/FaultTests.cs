@@ -1,4 +1,6 @@
 using Exchange.Testing;
+using Exchange.V1;
+using Microsoft.EntityFrameworkCore;
 
 namespace Exchange.EndToEnd.Tests;
 
@@ -15,6 +17,32 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
         await Eventually.TrueAsync(() => Task.FromResult(network.Submitted >= count),
             () => $"{count} findings submitted (so far {network.Submitted}, {network.Retries} retries, last error: {network.LastError}; uk said: {string.Join(" | ", network["uk"].LastOutput(5))})",
             TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
+    public async Task Two_replicas_of_the_origin_on_one_database_send_each_message_once_and_keep_one_audit_log()
+    {
+        var replica = await network.StartReplicaAsync("uk");
+        try
+        {
+            // Submissions alternate between the replicas; both dispatch from the one outbox and both
+            // take receipts off the one queue.
+            var ids = await network.SubmitAsync(400, via: [network["uk"], replica]);
+
+            await network.AssertIntactAsync(ids);
+            // A message sent by both replicas would reach its recipient twice and be dropped there as a duplicate.
+            foreach (var peer in ProcessNetworkFixture.Allowed)
+            {
+                Assert.Equal(0, await network.QueryAsync(peer, db => db.AuditEvents.CountAsync(
+                    e => e.Kind == nameof(AuditEventKind.DuplicateDropped) && ids.Contains(e.FindingId!))));
+            }
+            Assert.Equal(ids.Count * ProcessNetworkFixture.Allowed.Length, await network.QueryAsync("uk", db => db.AuditEvents.CountAsync(
+                e => e.Kind == nameof(AuditEventKind.DisclosureSent) && ids.Contains(e.FindingId!))));
+        }
+        finally
+        {
+            await replica.DisposeAsync();
+        }
     }
 
     [Fact]

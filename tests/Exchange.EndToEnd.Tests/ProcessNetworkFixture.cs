@@ -102,10 +102,29 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
     public string ConnectionString(string institute) => _databases[institute].ConnectionString;
 
     /// <summary>
+    /// A second node process of the institute on the same database and the same queue, as an
+    /// operator runs replicas; the caller stops it.
+    /// </summary>
+    public async Task<NodeProcess> StartReplicaAsync(string institute)
+    {
+        var database = _databases[institute];
+        var replica = new NodeProcess(institute, _manifestPath, Manifest.Keys[institute], database.Provider, database.ConnectionString,
+            Path.Combine(Directory, $"{institute}-replica-{Guid.NewGuid():N}"[..20]),
+            [
+                .. Broker.NodeSettings(institute),
+                new("Audit:CheckpointInterval", "00:00:02"),
+                new("Broker:SendTimeout", "00:00:10"),
+                new("Logging:LogLevel:Default", "Error"),
+            ]);
+        await replica.StartAsync(TimeSpan.FromMinutes(2));
+        return replica;
+    }
+
+    /// <summary>
     /// Submits AMBER cyber findings to uk, addressed to us, jp and fr, as a careful client does: each
     /// with its own request id, retried with the same id while the node is down or busy.
     /// </summary>
-    public async Task<IReadOnlyList<string>> SubmitAsync(int count, int concurrency = 8)
+    public async Task<IReadOnlyList<string>> SubmitAsync(int count, int concurrency = 8, IReadOnlyList<NodeProcess>? via = null)
     {
         Volatile.Write(ref _submitted, 0);
         Volatile.Write(ref _retries, 0);
@@ -119,7 +138,7 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
             while (true)
             {
-                var node = _nodes["uk"];
+                var node = via is { Count: > 0 } ? via[i % via.Count] : _nodes["uk"];
                 try
                 {
                     var auth = _tokens.TryGetValue(node, out var cached) ? cached : _tokens[node] = await node.AuthAsync(TestClients.Submitter);

@@ -48,12 +48,7 @@ internal sealed class OutboxDispatcher(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
         var audit = scope.ServiceProvider.GetRequiredService<AuditRecorder>();
-        var now = time.GetUtcNow();
-        var batch = await db.Outbox
-            .Where(o => o.SentAt == null && o.CancelledAt == null && o.NextAttemptAt <= now)
-            .OrderBy(o => o.Id)
-            .Take(options.Value.OutboxBatchSize)
-            .ToListAsync(cancellationToken);
+        var batch = await ClaimBatchAsync(db, time.GetUtcNow(), cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
@@ -117,6 +112,39 @@ internal sealed class OutboxDispatcher(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return batch.Count;
+    }
+
+    /// <summary>
+    /// The rows this dispatcher sends next. On PostgreSQL, replicas of one institute share the
+    /// database and each runs a dispatcher, so a row is claimed before it is sent: its next attempt
+    /// is moved past a lease in the same statement that picks it, skipping rows another replica has
+    /// locked. No lock is held while sending. A replica that dies holding a claim only delays those
+    /// rows until the lease ends; they are then sent again and the recipient drops any duplicate.
+    /// </summary>
+    private async Task<List<OutboxMessageRecord>> ClaimBatchAsync(NodeDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var size = options.Value.OutboxBatchSize;
+        if (!db.Database.IsNpgsql())
+        {
+            // A SQLite file belongs to one node process, so there is one dispatcher and nothing to claim against.
+            return await db.Outbox
+                .Where(o => o.SentAt == null && o.CancelledAt == null && o.NextAttemptAt <= now)
+                .OrderBy(o => o.Id)
+                .Take(size)
+                .ToListAsync(cancellationToken);
+        }
+        // Long enough for the sends (each bounded by SendTimeout) and the marking that follows them.
+        var leaseEnds = now + options.Value.SendTimeout * 2;
+        var claimed = await db.Outbox.FromSql($"""
+            UPDATE outbox SET "NextAttemptAt" = {leaseEnds}
+            WHERE "Id" IN (
+                SELECT "Id" FROM outbox
+                WHERE "SentAt" IS NULL AND "CancelledAt" IS NULL AND "NextAttemptAt" <= {now}
+                ORDER BY "Id" LIMIT {size}
+                FOR UPDATE SKIP LOCKED)
+            RETURNING *
+            """).ToListAsync(cancellationToken);
+        return [.. claimed.OrderBy(o => o.Id)];
     }
 
     private static TimeSpan Backoff(int attempts)
