@@ -24,6 +24,8 @@ public sealed class EnvelopeOpener(
         return new EnvelopeOpenResult(opened, rejection, header);
     }
 
+    private static readonly MessageParser<SealedEnvelope> CanonicalParser = SealedEnvelope.Parser.WithDiscardUnknownFields(true);
+
     private OpenedEnvelope? TryOpen(ReadOnlySpan<byte> bytes, ref EnvelopeHeader? header, out EnvelopeRejection? rejection)
     {
         rejection = null;
@@ -35,13 +37,21 @@ public sealed class EnvelopeOpener(
         SealedEnvelope envelope;
         try
         {
-            envelope = SealedEnvelope.Parser.ParseFrom(bytes);
+            envelope = CanonicalParser.ParseFrom(bytes);
             if (envelope.Header.Length > MaxHeaderBytes)
             {
                 rejection = new(EnvelopeRejection.Malformed, "the header is too large");
                 return null;
             }
             header = EnvelopeHeader.Parser.ParseFrom(envelope.Header);
+            // Every field is signed, but protobuf accepts other byte strings for the same message (a
+            // field repeated, reordered or unknown). Only the one encoding the sealer writes is taken,
+            // so that an envelope's bytes, and the hash its receipt gives back, are the origin's own.
+            if (envelope.CalculateSize() != bytes.Length || !envelope.ToByteArray().AsSpan().SequenceEqual(bytes))
+            {
+                rejection = new(EnvelopeRejection.Malformed, "not in canonical encoding: the bytes differ from the envelope they decode to");
+                return null;
+            }
         }
         catch (InvalidProtocolBufferException e)
         {

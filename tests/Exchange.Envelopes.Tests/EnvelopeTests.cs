@@ -62,6 +62,32 @@ public sealed class EnvelopeTests
         }, iter: 2000);
     }
 
+    // Found by the fuzzer (seed eoIr46jN54O1 on a random envelope): a copy of the nonce field
+    // appended decodes to the same, correctly signed envelope. Such bytes are refused, as are
+    // unknown fields, so that only the origin's own bytes open.
+    [Theory]
+    [InlineData("repeated field")]
+    [InlineData("unknown field")]
+    [InlineData("fields reordered")]
+    public void Other_encodings_of_a_genuine_envelope_are_refused(string change)
+    {
+        var genuine = Seal(A, B, Header(), "RED: exploit chain details"u8.ToArray());
+        var parsed = SealedEnvelope.Parser.ParseFrom(genuine);
+        var variant = change switch
+        {
+            "repeated field" => [.. genuine, .. new SealedEnvelope { Nonce = parsed.Nonce }.ToByteArray()],
+            "unknown field" => [.. genuine, 120, 1],
+            _ => (byte[])[.. new SealedEnvelope { Signature = parsed.Signature }.ToByteArray(), .. new SealedEnvelope(parsed) { Signature = ByteString.Empty }.ToByteArray()],
+        };
+        Assert.Equal(parsed, SealedEnvelope.Parser.WithDiscardUnknownFields(true).ParseFrom(variant));
+        Assert.NotEqual(genuine, variant);
+
+        var result = OpenerFor(B).Open(variant);
+
+        Assert.Null(result.Opened);
+        Assert.Equal(EnvelopeRejection.Malformed, result.Rejection!.Code);
+    }
+
     [Fact]
     public void The_recipient_opens_what_the_origin_sealed()
     {
