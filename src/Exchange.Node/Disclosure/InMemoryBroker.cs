@@ -75,7 +75,8 @@ internal sealed class InMemoryEnvelopeTransport(InMemoryBroker broker) : IEnvelo
 }
 
 /// <summary>Connects this node's queue to the shared in-memory bus for as long as the node runs.</summary>
-internal sealed class InMemoryInboxConnection(InMemoryBroker broker, IServiceScopeFactory scopes, Network.PeerDirectory peers, Microsoft.Extensions.Options.IOptions<NodeOptions> node) : IHostedService
+internal sealed class InMemoryInboxConnection(InMemoryBroker broker, IServiceScopeFactory scopes, Network.PeerDirectory peers, Microsoft.Extensions.Options.IOptions<NodeOptions> node,
+    ILogger<InMemoryInboxConnection> logger) : IHostedService
 {
     private HostReceiveEndpointHandle? _handle;
 
@@ -84,9 +85,20 @@ internal sealed class InMemoryInboxConnection(InMemoryBroker broker, IServiceSco
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_handle is not null)
+        if (_handle is null)
+        {
+            return;
+        }
+        try
         {
             await _handle.StopAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // MassTransit's in-memory receive endpoint has been seen to throw NullReferenceException
+            // from Stop at shutdown (once in many test runs). The node is going away, and this
+            // transport (demo, fast tests) holds nothing durable, so shutdown goes on.
+            logger.LogWarning(e, "Stopping the in-memory receive endpoint failed; the node stops anyway");
         }
     }
 }
