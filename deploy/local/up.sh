@@ -46,10 +46,10 @@ node_dll="$node_dir/Exchange.Node.dll"
 cli_dll="$root/src/Exchange.Cli/bin/Release/net10.0/exchange.dll"
 
 mkdir -p "$state"
-printf '%s\n' "$(jq -r '.institutes[].id' "$sample" | head -n "$count")" >"$state/ids"
+mapfile -t ids < <(jq -r '.institutes[].id' "$sample" | head -n "$count")
+printf '%s\n' "${ids[@]}" >"$state/ids"
 # Half a network is no use to anyone: a failure on the way takes down what was started.
 trap 'status=$?; if [ $status -ne 0 ]; then say "failed; taking down what was started"; "$root/deploy/local/down.sh" >&2; fi' EXIT
-mapfile -t ids < <(jq -r '.institutes[].id' "$sample" | head -n "$count")
 secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' ; }
 db_conn() { echo "Host=127.0.0.1;Username=exchange;Password=exchange;Database=exchange_local_$1"; }
 
@@ -131,7 +131,9 @@ echo "Exchange network up: ${#ids[@]} institutes, state in $state (manifest.json
 echo
 printf '%-4s %-24s %-8s %s\n' "id" "node" "client" "secret"
 while read -r id url _ staff _ auditor _ admin; do
-  printf '%-4s %-24s %-8s %s\n' "$id" "$url" staff "$staff" "" "" auditor "$auditor" "" "" admin "$admin"
+  printf '%-4s %-24s %-8s %s\n' "$id" "$url" staff "$staff"
+  printf '%-4s %-24s %-8s %s\n' "" "" auditor "$auditor"
+  printf '%-4s %-24s %-8s %s\n' "" "" admin "$admin"
 done <"$state/clients.txt"
 echo
 echo "exchange login --node URL --client-id staff --client-secret SECRET; deploy/local/status.sh; deploy/local/down.sh"

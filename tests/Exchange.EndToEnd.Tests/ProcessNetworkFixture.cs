@@ -73,11 +73,11 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
         await Task.WhenAll(_nodes.Values.Select(n => n.StartAsync()));
     }
 
-    private NodeProcess Create(string institute, IEnumerable<KeyValuePair<string, string?>> settings, string? connectionString = null)
+    private NodeProcess Create(string institute, IEnumerable<KeyValuePair<string, string?>> settings, string? connectionString = null, string? dataDirectory = null)
     {
         var database = _databases[institute];
         return new NodeProcess(institute, _manifestPath, Manifest.Keys[institute], database.Provider, connectionString ?? database.ConnectionString,
-            Path.Combine(Directory, institute),
+            dataDirectory ?? Path.Combine(Directory, institute),
             [
                 .. Broker.NodeSettings(institute),
                 new("Audit:CheckpointInterval", "00:00:02"),
@@ -107,15 +107,7 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
     /// </summary>
     public async Task<NodeProcess> StartReplicaAsync(string institute)
     {
-        var database = _databases[institute];
-        var replica = new NodeProcess(institute, _manifestPath, Manifest.Keys[institute], database.Provider, database.ConnectionString,
-            Path.Combine(Directory, $"{institute}-replica-{Guid.NewGuid():N}"[..20]),
-            [
-                .. Broker.NodeSettings(institute),
-                new("Audit:CheckpointInterval", "00:00:02"),
-                new("Broker:SendTimeout", "00:00:10"),
-                new("Logging:LogLevel:Default", "Error"),
-            ]);
+        var replica = Create(institute, [], dataDirectory: Path.Combine(Directory, $"{institute}-replica-{Guid.NewGuid():N}"[..20]));
         await replica.StartAsync(TimeSpan.FromMinutes(2));
         return replica;
     }
