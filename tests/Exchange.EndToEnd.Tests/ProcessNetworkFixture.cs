@@ -179,9 +179,17 @@ public sealed class ProcessNetworkFixture : IAsyncLifetime
     {
         Assert.Equal(ids.Count, ids.Distinct().Count());
         var expected = ids.Count * Allowed.Length;
-        await Eventually.TrueAsync(async () => await QueryAsync("uk", db => db.Decisions.CountAsync(
-                d => ids.Contains(d.FindingId) && Allowed.Contains(d.InstituteId) && d.Delivery == (int)DeliveryState.Acknowledged)) == expected,
-            $"uk has {expected} acknowledged disclosures", timeout ?? TimeSpan.FromMinutes(4));
+        var acknowledgedSoFar = 0;
+        var unsent = 0;
+        await Eventually.TrueAsync(async () =>
+            {
+                acknowledgedSoFar = await QueryAsync("uk", db => db.Decisions.CountAsync(
+                    d => ids.Contains(d.FindingId) && Allowed.Contains(d.InstituteId) && d.Delivery == (int)DeliveryState.Acknowledged));
+                unsent = await QueryAsync("uk", db => db.Outbox.CountAsync(o => o.SentAt == null && o.CancelledAt == null));
+                return acknowledgedSoFar == expected;
+            },
+            () => $"uk has {expected} acknowledged disclosures (so far {acknowledgedSoFar}; {unsent} outbox rows unsent; uk said: {string.Join(" | ", this["uk"].LastOutput(5))})",
+            timeout ?? TimeSpan.FromMinutes(4));
 
         foreach (var peer in Allowed)
         {
