@@ -24,9 +24,20 @@ echo "== build"
 dotnet build Exchange.sln -c Release -warnaserror -nologo -v quiet
 
 echo "== tests"
+results=$(mktemp -d)
+status=0
 dotnet test Exchange.sln -c Release --no-build -nologo \
   --logger "console;verbosity=normal" \
+  --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 10m \
-  -- RunConfiguration.TestSessionTimeout=2400000
+  -- RunConfiguration.TestSessionTimeout=2400000 || status=$?
+if [ "$status" -ne 0 ]; then
+  # The console log is long and interleaved with node logs; the failures go last, where they are read.
+  echo "== failed tests"
+  tests/services/failed-tests.py "$results"/*.trx || true
+  echo "== tests failed (dotnet test exit $status) after $(( $(date +%s) - started ))s"
+  exit "$status"
+fi
+rm -rf "$results"
 
 echo "== passed in $(( $(date +%s) - started ))s"

@@ -23,6 +23,7 @@ public static class NodeExtensions
     {
         builder.Services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddManifest();
         builder.AddPersistence();
         builder.AddDataProtection();
         builder.AddIdentity();

@@ -71,12 +71,45 @@ public sealed class WitnessTests(RabbitNetworkFixture network)
         var stillSeen = await network.QueryAsync("us", db => db.WitnessedCheckpoints.SingleAsync(w => w.Origin == "uk" && w.Size == seen.Size));
         Assert.Equal(seen.RootHash, stillSeen.RootHash);
         // The alert: evidence kept (both signed notes), and the node reports itself degraded.
-        var alert = await network.QueryAsync("us", db => db.WitnessAlerts.SingleAsync(a => a.Origin == "uk" && a.Size == seen.Size));
+        var alert = await network.QueryAsync("us", db => db.WitnessAlerts.SingleAsync(a => a.Origin == "uk" && a.AnnouncedNote == fork.Note));
         Assert.Equal(fork.Note, alert.AnnouncedNote);
         Assert.Equal(seen.Note, alert.PreviousNote);
         using var http = network["us"].CreateClient();
         Assert.Equal("Degraded", await http.GetStringAsync("/healthz"));
         Assert.Equal("Healthy", await http.GetStringAsync("/healthz/ready"));
+    }
+
+    [Fact]
+    public async Task A_late_older_checkpoint_is_refused_as_stale_and_is_no_alert_but_an_older_fork_is()
+    {
+        var id = (await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Green, institutes: ["us"]))).Finding.Id;
+        await network.UntilDeliveredAsync("uk", id, "us");
+        List<WitnessedCheckpointRecord> witnessed = [];
+        await Eventually.TrueAsync(async () => (witnessed = await network.QueryAsync("us", db =>
+            db.WitnessedCheckpoints.Where(w => w.Origin == "uk").ToListAsync())).Count > 0, "us witnessed uk's log");
+        var sizes = witnessed.Select(w => w.Size).ToHashSet();
+        var oldest = witnessed.MinBy(w => w.Size)!;
+        // An older size us never saw: the broker may deliver announcements late, so this is no evidence.
+        var staleSize = Enumerable.Range(1, (int)witnessed.Max(w => w.Size)).Select(n => (long)n).First(n => !sizes.Contains(n));
+        var alertsBefore = await network.QueryAsync("us", db => db.WitnessAlerts.CountAsync(a => a.Origin == "uk"));
+
+        await using var asUk = await EnvelopeInjector.ConnectAsAsync(network, "uk");
+        var stale = new Checkpoint(AuditLogFormat.Origin("uk"), staleSize, MerkleHash.Leaf("stale"u8)).ToText();
+        await asUk.SendAsync("us", asUk.Keys.Seal("uk", "uk", "us", "us", EnvelopeKind.Checkpoint,
+            new CheckpointAnnouncement { Note = new SignedNote(stale, [KeyOf("uk").Sign(stale)]).ToNote() }, "", TlpLevel.Unspecified));
+        await Eventually.TrueAsync(async () => (await network.AuditAsync("us", AuditEventKind.CheckpointCosigned))
+            .Any(e => e.Outcome == DisclosureOutcome.Deny && e.Detail.Contains($"stale: size {staleSize} ")), "us records the stale checkpoint as refused");
+        Assert.Equal(alertsBefore, await network.QueryAsync("us", db => db.WitnessAlerts.CountAsync(a => a.Origin == "uk")));
+
+        // A different root for a size us did cosign is a fork however old that size is.
+        var forged = new Checkpoint(AuditLogFormat.Origin("uk"), oldest.Size, MerkleHash.Leaf("another history"u8)).ToText();
+        var fork = new CheckpointAnnouncement { Note = new SignedNote(forged, [KeyOf("uk").Sign(forged)]).ToNote() };
+        await asUk.SendAsync("us", asUk.Keys.Seal("uk", "uk", "us", "us", EnvelopeKind.Checkpoint, fork, "", TlpLevel.Unspecified));
+        await Eventually.TrueAsync(async () => await network.QueryAsync("us", db => db.WitnessAlerts.AnyAsync(a => a.Origin == "uk" && a.AnnouncedNote == fork.Note)),
+            "us raises an alert for the older fork");
+        var alert = await network.QueryAsync("us", db => db.WitnessAlerts.SingleAsync(a => a.Origin == "uk" && a.AnnouncedNote == fork.Note));
+        Assert.Equal(oldest.Note, alert.PreviousNote);
+        Assert.Contains("forked", alert.Reason);
     }
 
     [Fact]

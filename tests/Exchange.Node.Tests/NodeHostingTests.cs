@@ -44,25 +44,41 @@ public abstract class NodeHostingTests(NodeFixture fixture)
     public async Task A_node_refuses_to_start_on_an_invalid_manifest_and_names_the_entry()
     {
         var directory = Path.Combine(fixture.Directory, "bad-manifest");
+        Directory.CreateDirectory(directory);
+        await using var database = await TestDatabase.CreateAsync(fixture.Database.Provider, directory);
         var manifest = new TestManifest().Institute("uk").Institute("us").Agreement("selfish", "uk", "uk", "RED");
-        await using var node = new NodeHost("uk", manifest.WriteTo(directory), Exchange.Envelopes.InstituteKeyPairs.Generate(), fixture.Database, directory);
+        await using var node = new NodeHost("uk", manifest.WriteTo(directory), Exchange.Envelopes.InstituteKeyPairs.Generate(), database, directory);
 
-        var e = Assert.ThrowsAny<Exception>(() => node.Server);
+        var e = await node.StartErrorAsync();
 
+        Assert.NotNull(e);
         Assert.Contains("agreement 'selfish'", Flatten(e));
         Assert.Contains("with itself", Flatten(e));
+        await AssertUntouchedAsync(database);
     }
 
     [Fact]
     public async Task A_node_refuses_to_start_when_its_institute_is_not_in_the_manifest()
     {
         var directory = Path.Combine(fixture.Directory, "stranger");
+        Directory.CreateDirectory(directory);
+        await using var database = await TestDatabase.CreateAsync(fixture.Database.Provider, directory);
         var manifest = new TestManifest().Institute("us").Institute("jp");
-        await using var node = new NodeHost("uk", manifest.WriteTo(directory), Exchange.Envelopes.InstituteKeyPairs.Generate(), fixture.Database, directory);
+        await using var node = new NodeHost("uk", manifest.WriteTo(directory), Exchange.Envelopes.InstituteKeyPairs.Generate(), database, directory);
 
-        var e = Assert.ThrowsAny<Exception>(() => node.Server);
+        var e = await node.StartErrorAsync();
 
+        Assert.NotNull(e);
         Assert.Contains("'uk' is not an institute of the manifest", Flatten(e));
+        await AssertUntouchedAsync(database);
+    }
+
+    // The manifest is checked before anything else starts: a node that refuses to start has not
+    // migrated, seeded or written anything.
+    private static async Task AssertUntouchedAsync(TestDatabase database)
+    {
+        await using var db = database.Open();
+        Assert.Empty(await db.Database.GetAppliedMigrationsAsync());
     }
 
     private static string Flatten(Exception e) => e is AggregateException a ? string.Join(" | ", a.Flatten().InnerExceptions.Select(i => i.Message)) : e.Message + " | " + e.InnerException?.Message;

@@ -2,9 +2,13 @@ using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Exchange.Envelopes;
+using Exchange.Node;
 using Exchange.Node.Disclosure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -88,6 +92,32 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         {
             builder.ConfigureServices(_services);
         }
+    }
+
+    /// <summary>
+    /// Composes and starts the node as Program does, without the factory, and returns what stopped
+    /// it (null if it started). For tests of a refused start: WebApplicationFactory's deferred host
+    /// can surface an ObjectDisposedException from its own teardown in place of the start error.
+    /// </summary>
+    public async Task<Exception?> StartErrorAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(_settings);
+        builder.WebHost.UseTestServer();
+        builder.AddExchangeNode();
+        _services?.Invoke(builder.Services);
+        await using var app = builder.Build();
+        app.MapExchangeNode();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+        await app.StopAsync();
+        return null;
     }
 
     /// <summary>Waits until /healthz says Healthy: database reachable and, with RabbitMQ, the bus connected.</summary>

@@ -71,25 +71,40 @@ public sealed class Witnessing(
         }
         if (last is not null)
         {
-            if (checkpoint.Size < last.Size)
+            // Announcements travel over the broker, so they can arrive late, twice or out of order
+            // (redelivery after a broker restart, a second replica of the origin). A checkpoint that
+            // is merely older than the newest one cosigned is stale, not evidence: it is an alert only
+            // when it contradicts a checkpoint of the same size that this witness cosigned.
+            if (checkpoint.Size <= last.Size)
             {
-                return Refuse(origin, checkpoint.Size, lastSize, $"size {checkpoint.Size} is smaller than the {last.Size} already cosigned: the log went back", messageId, announcement.Note, last.Note);
-            }
-            if (checkpoint.Size == last.Size)
-            {
-                if (!checkpoint.RootHash.AsSpan().SequenceEqual(last.RootHash))
+                var sameSize = checkpoint.Size == last.Size ? last
+                    : await db.WitnessedCheckpoints.SingleOrDefaultAsync(w => w.Origin == origin && w.Size == checkpoint.Size, cancellationToken);
+                if (sameSize is null)
                 {
-                    return Refuse(origin, checkpoint.Size, lastSize, $"a second, different root for size {checkpoint.Size}: the log forked", messageId, announcement.Note, last.Note);
+                    return Refuse(origin, checkpoint.Size, lastSize, $"stale: size {checkpoint.Size} is older than the {last.Size} already cosigned", messageId, null, null);
+                }
+                if (!checkpoint.RootHash.AsSpan().SequenceEqual(sameSize.RootHash))
+                {
+                    return Refuse(origin, checkpoint.Size, lastSize, $"a second, different root for size {checkpoint.Size}: the log forked", messageId, announcement.Note, sameSize.Note);
                 }
                 return Cosign(note, checkpoint);
             }
-            if ((long)announcement.PreviousSize != last.Size)
+            // The proof may start from any checkpoint this witness cosigned; one that fails to verify
+            // is evidence of a rewrite whichever it starts from. Only a proof from the newest one
+            // earns a cosignature, since only that shows the new checkpoint extends everything seen.
+            var from = (long)announcement.PreviousSize == last.Size ? last
+                : await db.WitnessedCheckpoints.SingleOrDefaultAsync(w => w.Origin == origin && w.Size == (long)announcement.PreviousSize, cancellationToken);
+            if (from is null)
             {
                 return Refuse(origin, checkpoint.Size, lastSize, $"the consistency proof starts at {announcement.PreviousSize}, not at {last.Size}", messageId, null, null);
             }
-            if (!ProofVerifier.VerifyConsistency(last.Size, checkpoint.Size, last.RootHash, checkpoint.RootHash, [.. announcement.ConsistencyProof.Select(p => p.ToByteArray())], out problem))
+            if (!ProofVerifier.VerifyConsistency(from.Size, checkpoint.Size, from.RootHash, checkpoint.RootHash, [.. announcement.ConsistencyProof.Select(p => p.ToByteArray())], out problem))
             {
-                return Refuse(origin, checkpoint.Size, lastSize, $"not consistent with the checkpoint of size {last.Size} cosigned before ({problem}): the log was rewritten", messageId, announcement.Note, last.Note);
+                return Refuse(origin, checkpoint.Size, lastSize, $"not consistent with the checkpoint of size {from.Size} cosigned before ({problem}): the log was rewritten", messageId, announcement.Note, from.Note);
+            }
+            if (from != last)
+            {
+                return Refuse(origin, checkpoint.Size, lastSize, $"the consistency proof starts at {announcement.PreviousSize}, not at {last.Size}", messageId, null, null);
             }
         }
         db.WitnessedCheckpoints.Add(new WitnessedCheckpointRecord

@@ -6,9 +6,13 @@ namespace Exchange.Node.Network;
 
 public static class NetworkExtensions
 {
-    public static IHostApplicationBuilder AddNetwork(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// Loads the manifest once at start; one that does not validate stops the node with every error
+    /// named, before it touches its database or broker: the host resolves every hosted service, and
+    /// so the manifest, before it starts any of them.
+    /// </summary>
+    public static IHostApplicationBuilder AddManifest(this IHostApplicationBuilder builder)
     {
-        // Loaded once at start; a manifest that does not validate stops the node with every error named.
         builder.Services.AddSingleton(sp =>
         {
             var node = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
@@ -19,11 +23,16 @@ public static class NetworkExtensions
             }
             return manifest;
         });
+        builder.Services.AddHostedService<ManifestCheck>();
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddNetwork(this IHostApplicationBuilder builder)
+    {
         builder.Services.AddSingleton(sp => new DisclosurePolicy(sp.GetRequiredService<NetworkManifest>()));
         builder.Services.AddSingleton(sp => new PeerDirectory(sp.GetRequiredService<NetworkManifest>()));
         builder.Services.AddSingleton<NodeKeyRing>();
         builder.Services.AddSingleton<NodeKeyInitializer>();
-        builder.Services.AddHostedService<ManifestCheck>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeKeyInitializer>());
         return builder;
     }
