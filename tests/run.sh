@@ -13,7 +13,7 @@ done
 echo "== services"
 # Into a file, not a pipe: a file never waits for the daemons started on the way to close it.
 service_env=$(mktemp)
-tests/services/start.sh >"$service_env"
+EXCHANGE_TEST_TOOLS=1 tests/services/start.sh >"$service_env"
 eval "$(grep '^export EXCHANGE_TEST_' "$service_env")"
 rm -f "$service_env"
 

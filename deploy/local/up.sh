@@ -76,14 +76,8 @@ for id in "${ids[@]}"; do
 done
 
 say "the manifest: ${ids[*]}, their agreements and groups from the sample, their own keys"
-jq --argjson keys "$keys_json" --argjson ids "$(printf '%s\n' "${ids[@]}" | jq -R . | jq -s .)" '
-  .name = "Local Exchange network"
-  | .institutes = [.institutes[] | select(.id as $i | $ids | index($i)) as $inst
-      | ($keys[] | select(.instituteId == $inst.id)) as $k
-      | $inst + {signingKey: $k.signingKey, encryptionKey: $k.encryptionKey}]
-  | .groups = [.groups[] | .members = [.members[] | select(. as $m | $ids | index($m))] | select(.members | length > 0)]
-  | .agreements = [.agreements[] | select(all(.parties[]; . as $p | $ids | index($p)))]
-' "$sample" >"$state/manifest.json"
+jq --argjson keys "$keys_json" --argjson ids "$(printf '%s\n' "${ids[@]}" | jq -R . | jq -s .)" \
+  --arg name "Local Exchange network" -f "$root/deploy/network/manifest-from-sample.jq" "$sample" >"$state/manifest.json"
 
 say "RabbitMQ: virtual host $vhost, a quorum queue and a user per institute"
 dotnet "$cli_dll" broker definitions --manifest "$state/manifest.json" --vhost "$vhost" \

@@ -26,15 +26,29 @@ public sealed record InstituteKeyPairs(byte[] SigningPrivateKey, byte[] SigningP
         return new(signingPrivateKey, signing.ExportSubjectPublicKeyInfo(), encryptionPrivateKey, encryption.ExportSubjectPublicKeyInfo());
     }
 
-    public void WritePrivateKeys(string path)
+    /// <summary>
+    /// Writes the private halves as JSON, readable by the owner only from the moment the file exists.
+    /// With <paramref name="overwrite"/> false an existing file is an error: it may hold the only copy
+    /// of a node's keys.
+    /// </summary>
+    public void WritePrivateKeys(string path, bool overwrite = true)
     {
-        File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
-        {
-            ["signingPrivateKey"] = Convert.ToBase64String(SigningPrivateKey),
-            ["encryptionPrivateKey"] = Convert.ToBase64String(EncryptionPrivateKey),
-        }));
+        var options = new FileStreamOptions { Mode = overwrite ? FileMode.Create : FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var file = new FileStream(path, options))
+        {
+            JsonSerializer.Serialize(file, new Dictionary<string, string>
+            {
+                ["signingPrivateKey"] = Convert.ToBase64String(SigningPrivateKey),
+                ["encryptionPrivateKey"] = Convert.ToBase64String(EncryptionPrivateKey),
+            });
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            // An overwritten file keeps its old mode; make sure it is the owner's alone.
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }

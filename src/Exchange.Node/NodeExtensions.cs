@@ -40,6 +40,7 @@ public static class NodeExtensions
             grpc.Interceptors.Add<Api.TransientFailureInterceptor>();
         });
         builder.Services.AddGrpcReflection();
+        builder.Services.AddHostedService<Api.PlainHttpGuard>();
         // "ready": can serve (database, broker); the rest (witness alerts) degrades /healthz without
         // taking the node out of service.
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
@@ -49,6 +50,20 @@ public static class NodeExtensions
 
     public static WebApplication MapExchangeNode(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<NodeOptions>>().Value.HealthPort is { } healthPort)
+        {
+            // The probes' port is plain HTTP/1.1 and may face the network: it answers health and
+            // nothing else, so no token request or finding ever travels over it.
+            app.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalPort == healthPort && !context.Request.Path.StartsWithSegments("/healthz"))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+                await next(context);
+            });
+        }
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapIdentity();

@@ -30,4 +30,18 @@ public sealed class NodeOptions
     /// everything it sends; only for a single node on its own (development).
     /// </summary>
     public bool AllowKeyMismatch { get; set; }
+
+    /// <summary>
+    /// Serve plain HTTP on addresses other than loopback. Off, the node refuses to start on such an
+    /// address: client secrets, tokens and findings would cross the network in clear. Turn it on
+    /// only where TLS ends in front of the node (an ingress, a service mesh, a private container
+    /// network published on loopback).
+    /// </summary>
+    public bool AllowPlainHttp { get; set; }
+
+    /// <summary>
+    /// A port that serves the health endpoints and nothing else, for probes that speak plain
+    /// HTTP/1.1; being health only, it may be plain beyond loopback. Empty: no such port.
+    /// </summary>
+    public int? HealthPort { get; set; }
 }

@@ -152,4 +152,26 @@ public sealed class CliTests(CliFixture fixture) : IClassFixture<CliFixture>
         Assert.Matches(@"uk-us\s+uk–us\s+RED\s+all", run.Out);
         Assert.Contains("g7", run.Out);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Keys_generate_writes_owner_only_private_keys_that_match_the_printed_public_keys_and_never_overwrites()
+    {
+        var path = Path.Combine(fixture.Directory, $"keys-{Guid.NewGuid():N}.json");
+
+        var run = await Exchange("keys", "generate", "--institute", "sg", "--out", path, "-o", "json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        var printed = JsonDocument.Parse(run.Out).RootElement;
+        var keys = global::Exchange.Envelopes.InstituteKeyPairs.ReadPrivateKeys(path);
+        Assert.Equal("sg", printed.GetProperty("instituteId").GetString());
+        Assert.Equal(Convert.ToBase64String(keys.SigningPublicKey), printed.GetProperty("signingKey").GetString());
+        Assert.Equal(Convert.ToBase64String(keys.EncryptionPublicKey), printed.GetProperty("encryptionKey").GetString());
+
+        var again = await Exchange("keys", "generate", "--institute", "sg", "--out", path);
+        Assert.Equal(ExitCodes.InvalidInput, again.ExitCode);
+        Assert.Contains("--out", again.Error);
+        Assert.Equal(keys.SigningPrivateKey, global::Exchange.Envelopes.InstituteKeyPairs.ReadPrivateKeys(path).SigningPrivateKey);
+    }
 }

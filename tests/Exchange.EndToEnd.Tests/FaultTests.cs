@@ -46,6 +46,30 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
     }
 
     [Fact]
+    public async Task A_node_given_the_nodes_of_a_cluster_connects_past_one_that_is_down()
+    {
+        // Broker:Host and :Port name a port nobody listens on, and so does the first cluster node:
+        // only the second cluster node is the real broker. Were Broker:ClusterNodes ignored, uk
+        // would never connect and nothing would be delivered.
+        try
+        {
+            await network.RestartAsync("uk",
+            [
+                new("Broker:Port", "1"),
+                new("Broker:ClusterNodes:0", $"{RabbitMqTestBroker.Host}:1"),
+                new("Broker:ClusterNodes:1", $"{RabbitMqTestBroker.Host}:5672"),
+            ]);
+            var ids = await network.SubmitAsync(100);
+
+            await network.AssertIntactAsync(ids);
+        }
+        finally
+        {
+            await network.RestartAsync("uk");
+        }
+    }
+
+    [Fact]
     public async Task Restarting_RabbitMQ_in_the_middle_of_a_run_of_1000_findings()
     {
         var run = network.SubmitAsync(1000);

@@ -95,19 +95,32 @@ public sealed class NodeHost : WebApplicationFactory<Program>
     }
 
     /// <summary>
-    /// Composes and starts the node as Program does, without the factory, and returns what stopped
-    /// it (null if it started). For tests of a refused start: WebApplicationFactory's deferred host
-    /// can surface an ObjectDisposedException from its own teardown in place of the start error.
+    /// The node composed as Program composes it, outside the factory: on the in-memory test server,
+    /// or with <paramref name="kestrel"/> on the real sockets its settings name (Kestrel:Endpoints, urls).
     /// </summary>
-    public async Task<Exception?> StartErrorAsync()
+    public WebApplication CreateApplication(bool kestrel = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(_settings);
-        builder.WebHost.UseTestServer();
+        if (!kestrel)
+        {
+            builder.WebHost.UseTestServer();
+        }
         builder.AddExchangeNode();
         _services?.Invoke(builder.Services);
-        await using var app = builder.Build();
+        var app = builder.Build();
         app.MapExchangeNode();
+        return app;
+    }
+
+    /// <summary>
+    /// Starts <see cref="CreateApplication"/> and returns what stopped it (null if it started). For
+    /// tests of a refused start: WebApplicationFactory's deferred host can surface an
+    /// ObjectDisposedException from its own teardown in place of the start error.
+    /// </summary>
+    public async Task<Exception?> StartErrorAsync(bool kestrel = false)
+    {
+        await using var app = CreateApplication(kestrel);
         try
         {
             await app.StartAsync();

@@ -29,6 +29,15 @@ ensure_package() {
   fi
 }
 
+# The tests also check the deploy files offline, with the tools an operator would use; tests/run.sh
+# asks for them (deploy/local/up.sh does not need them).
+if [ "${EXCHANGE_TEST_TOOLS:-0}" = 1 ]; then
+  ensure_package jq jq
+  ensure_package openssl openssl
+  ensure_package docker-compose docker-compose
+  ensure_package kubectl kubernetes-client
+fi
+
 RABBIT_NODE=${EXCHANGE_RABBIT_NODENAME:-rabbit@localhost}
 export RABBITMQ_NODENAME=$RABBIT_NODE
 # Loopback only: the AMQP listener, the management listener and epmd.

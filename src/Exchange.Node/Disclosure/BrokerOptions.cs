@@ -18,6 +18,11 @@ public sealed class BrokerOptions
     public string Host { get; set; } = "127.0.0.1";
     public ushort Port { get; set; } = 5672;
     public string VirtualHost { get; set; } = "/";
+    /// <summary>
+    /// The nodes of a RabbitMQ cluster ("host" or "host:port"), tried in turn when one is down.
+    /// Empty: <see cref="Host"/> alone.
+    /// </summary>
+    public string[] ClusterNodes { get; set; } = [];
     /// <summary>This institute's own broker user, which may read only this institute's queues.</summary>
     public string Username { get; set; } = "";
     public string Password { get; set; } = "";

@@ -49,6 +49,18 @@ public static class DisclosureExtensions
                     host.Password(broker.Password);
                     // A send completes only when the broker has the message: the outbox marks nothing sent before that.
                     host.PublisherConfirmation = true;
+                    if (broker.ClusterNodes.Length > 0)
+                    {
+                        // Quorum queues survive the loss of a minority of the cluster; the connection
+                        // moves to another node rather than waiting for the lost one to return.
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var node in broker.ClusterNodes)
+                            {
+                                cluster.Node(node);
+                            }
+                        });
+                    }
                     if (broker.UseTls)
                     {
                         host.UseSsl(ssl => ssl.ServerName = broker.Host);
