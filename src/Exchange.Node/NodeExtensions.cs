@@ -5,6 +5,7 @@ using Exchange.Node.Identity;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
 using Exchange.Node.Subscriptions;
+using Exchange.Node.Telemetry;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -32,6 +33,7 @@ public static class NodeExtensions
         builder.AddFindings();
         builder.AddDisclosure();
         builder.AddSubscriptions();
+        builder.AddTelemetry();
 
         builder.Services.AddGrpc(grpc =>
         {

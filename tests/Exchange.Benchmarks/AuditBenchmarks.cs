@@ -9,6 +9,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Exchange.Benchmarks;
@@ -91,9 +92,14 @@ public class AuditAppendBenchmarks
         return integrated;
     }
 
+    private static readonly Exchange.Node.Telemetry.NodeMetrics Metrics = new(
+        new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider()
+            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+        Microsoft.Extensions.Options.Options.Create(new Exchange.Node.NodeOptions { InstituteId = "uk" }));
+
     private async Task RecordAsync()
     {
-        var recorder = new AuditRecorder(_db, TimeProvider.System);
+        var recorder = new AuditRecorder(_db, TimeProvider.System, Metrics);
         for (var i = 0; i < Batch; i++)
         {
             recorder.Record(AuditDatabase.Event(i));

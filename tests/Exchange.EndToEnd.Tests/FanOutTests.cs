@@ -15,6 +15,24 @@ namespace Exchange.EndToEnd.Tests;
 public sealed class FanOutTests(RabbitNetworkFixture network)
 {
     [Fact]
+    public async Task Sends_acknowledgements_and_receipts_are_counted_in_the_metrics_of_both_sides()
+    {
+        using var atUk = new MetricsRecorder(network["uk"].Services);
+        using var atUs = new MetricsRecorder(network["us"].Services);
+
+        var id = (await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Green, institutes: ["us"]))).Finding.Id;
+        await network.UntilDeliveredAsync("uk", id, "us");
+
+        await Eventually.TrueAsync(() => Task.FromResult(
+                atUk.Sum("exchange.disclosures.sent", t => t["exchange.peer"] == "us") >= 1
+                && atUk.Sum("exchange.disclosures.acknowledged", t => t["exchange.peer"] == "us") >= 1
+                && atUs.Sum("exchange.findings.received", t => t["exchange.peer"] == "uk") >= 1),
+            () => $"uk counts the send and the acknowledgement, us the receipt (uk: {string.Join(", ", atUk.Measurements.Select(m => m.Name))}; us: {string.Join(", ", atUs.Measurements.Select(m => m.Name))})",
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(1, atUk.Sum("exchange.findings.submitted"));
+    }
+
+    [Fact]
     public async Task Allowed_peers_receive_exactly_once_and_denied_peers_receive_nothing()
     {
         var amber = await network.SubmitAsync("uk", SampleFindings.Valid(TlpLevel.Amber, RiskDomain.Cyber, institutes: ["us", "jp"], groups: ["g7"]));

@@ -66,8 +66,11 @@ public sealed class WitnessTests(RabbitNetworkFixture network)
         await using var asUk = await EnvelopeInjector.ConnectAsAsync(network, "uk");
         await asUk.SendAsync("us", asUk.Keys.Seal("uk", "uk", "us", "us", EnvelopeKind.Checkpoint, fork, "", TlpLevel.Unspecified));
 
-        await Eventually.TrueAsync(async () => (await network.AuditAsync("us", AuditEventKind.CheckpointCosigned))
-            .Any(e => e.Outcome == DisclosureOutcome.Deny && e.Detail.Contains("forked")), "us records the refused fork");
+        // Waits for this fork's own alert: other tests of the class leave refused forks behind them.
+        await Eventually.TrueAsync(async () => await network.QueryAsync("us", db => db.WitnessAlerts.AnyAsync(a => a.Origin == "uk" && a.AnnouncedNote == fork.Note)),
+            "us raises an alert for the fork");
+        Assert.Contains((await network.AuditAsync("us", AuditEventKind.CheckpointCosigned)),
+            e => e.Outcome == DisclosureOutcome.Deny && e.Detail == $"refused to cosign size {seen.Size}: a second, different root for size {seen.Size}: the log forked");
         var stillSeen = await network.QueryAsync("us", db => db.WitnessedCheckpoints.SingleAsync(w => w.Origin == "uk" && w.Size == seen.Size));
         Assert.Equal(seen.RootHash, stillSeen.RootHash);
         // The alert: evidence kept (both signed notes), and the node reports itself degraded.

@@ -40,7 +40,7 @@ public abstract class NodeFixture : IAsyncLifetime
     // an advance of a day to a few hundred ticks.
     public NodeHost StartNode(TestDatabase database, string? dataDirectory = null) =>
         new("uk", Manifest.WriteTo(Directory), Manifest.Keys["uk"], database, dataDirectory ?? Directory,
-            settings: [new("Broker:EmbargoCheckInterval", "00:10:00"), new("Subscriptions:MaxPerClient", "64")], services: s => s.AddSingleton<TimeProvider>(Time));
+            settings: [new("Broker:EmbargoCheckInterval", "00:10:00"), new("Subscriptions:MaxPerClient", "64"), new("Telemetry:SampleInterval", "00:00:00.200")], services: s => s.AddSingleton<TimeProvider>(Time));
 
     public async Task DisposeAsync()
     {

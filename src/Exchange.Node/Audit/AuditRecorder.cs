@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Exchange.Node.Persistence;
 using Exchange.V1;
 using Google.Protobuf;
@@ -9,20 +10,44 @@ namespace Exchange.Node.Audit;
 /// Adds audit events to the caller's unit of work, so that an event is committed with the change it
 /// records or not at all.
 /// </summary>
-public sealed class AuditRecorder(NodeDbContext db, TimeProvider time)
+public sealed class AuditRecorder(NodeDbContext db, TimeProvider time, Telemetry.NodeMetrics metrics)
 {
+    // Recorded events wait here until the unit of work that holds them is saved; only then are they counted.
+    private readonly List<(AuditEventRecord Record, AuditEvent Event)> _uncounted = [];
+
     public AuditEvent Record(AuditEvent audit)
     {
         audit.OccurredAt ??= Timestamp.FromDateTimeOffset(time.GetUtcNow());
-        db.AuditEvents.Add(new AuditEventRecord
+        if (_uncounted.Count == 0)
+        {
+            db.SavedChanges -= CountSaved;
+            db.SavedChanges += CountSaved;
+        }
+        var record = new AuditEventRecord
         {
             Kind = audit.Kind.ToString(),
             OccurredAt = audit.OccurredAt.ToDateTimeOffset(),
             FindingId = string.IsNullOrEmpty(audit.FindingId) ? null : audit.FindingId,
             Counterparty = string.IsNullOrEmpty(audit.Counterparty) ? null : audit.Counterparty,
             Event = audit.ToByteArray(),
-        });
+        };
+        db.AuditEvents.Add(record);
+        _uncounted.Add((record, audit));
         return audit;
+    }
+
+    private void CountSaved(object? sender, SavedChangesEventArgs e)
+    {
+        // A failed save leaves its events tracked (and uncounted) for the caller's retry.
+        _uncounted.RemoveAll(pending =>
+        {
+            if (db.Entry(pending.Record).State != EntityState.Unchanged)
+            {
+                return false;
+            }
+            metrics.Committed(pending.Event);
+            return true;
+        });
     }
 
     /// <summary>For events that change nothing else (a read, a refusal): recorded and committed now.</summary>

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Exchange.Node.Telemetry;
+using Exchange.Testing;
+using Exchange.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Exchange.Node.Tests;
+
+/// <summary>The node's metrics, as an operator's collector sees them: counted from what the audit log records.</summary>
+public sealed class MetricsTests(SqliteNodeFixture fixture) : IClassFixture<SqliteNodeFixture>
+{
+    [Fact]
+    public async Task A_submission_is_counted_by_label_and_each_institute_the_policy_refused_by_peer()
+    {
+        using var recorder = new MetricsRecorder(fixture.Node.Services);
+        var auth = await fixture.Node.AuthAsync(TestClients.Submitter);
+
+        var response = await fixture.Findings.SubmitFindingAsync(SampleFindings.Valid(TlpLevel.Amber, RiskDomain.ChemBio, institutes: ["us", "jp"]), auth);
+
+        Assert.Equal(1, recorder.Sum("exchange.findings.submitted", t => t["exchange.label"] == nameof(TlpLevel.Amber)));
+        var denied = response.Decisions.Where(d => d.Outcome == DisclosureOutcome.Deny).Select(d => d.InstituteId).Order().ToList();
+        Assert.NotEmpty(denied);
+        Assert.Equal(denied, recorder.Measurements
+            .Where(m => m.Name == "exchange.disclosures.refused" && m.Tags["exchange.refused_by"] == "policy")
+            .Select(m => m.Tags["exchange.peer"]!).Order().ToList());
+    }
+
+    [Fact]
+    public async Task The_gauges_report_the_audit_log_size_and_the_unsent_outbox()
+    {
+        using var recorder = new MetricsRecorder(fixture.Node.Services);
+        var auth = await fixture.Node.AuthAsync(TestClients.Submitter);
+        await fixture.Findings.SubmitFindingAsync(SampleFindings.Valid(TlpLevel.Green, institutes: ["us"]), auth);
+        long size = 0;
+        await using (var db = fixture.Database.Open())
+        {
+            await Eventually.TrueAsync(async () =>
+            {
+                size = (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.AuditHead)).Size;
+                return size > 0 && recorder.Gauge("exchange.audit.size") >= size;
+            }, "the audit size gauge catches up with the log", TimeSpan.FromSeconds(60));
+        }
+        Assert.NotNull(recorder.Gauge("exchange.outbox.depth"));
+    }
+
+    [Fact]
+    public async Task Metrics_are_exported_over_otlp_to_the_configured_collector()
+    {
+        var received = new ConcurrentQueue<byte[]>();
+        var port = NodeHost.FreePort();
+        // A collector's OTLP/HTTP endpoint: plain HTTP/1.1 (not the node's HTTP/2 defaults, which
+        // this test's content root would otherwise lend it).
+        var collectorBuilder = WebApplication.CreateSlimBuilder();
+        collectorBuilder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port,
+            listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
+        await using var collector = collectorBuilder.Build();
+        collector.MapPost("/v1/metrics", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            received.Enqueue(body.ToArray());
+            return Results.Ok();
+        });
+        await collector.StartAsync();
+
+        var directory = Path.Combine(fixture.Directory, "otlp-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        await using var database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, directory);
+        await using var node = new NodeHost("uk", fixture.Manifest.WriteTo(directory), fixture.Manifest.Keys["uk"], database, directory,
+            [new("Telemetry:OtlpEndpoint", $"http://127.0.0.1:{port}"), new("Telemetry:ExportInterval", "00:00:00.500")]);
+        using var channel = node.CreateChannel();
+        await new FindingService.FindingServiceClient(channel).SubmitFindingAsync(
+            SampleFindings.Valid(TlpLevel.Green, institutes: ["us"]), await node.AuthAsync(TestClients.Submitter));
+
+        // OTLP is protobuf: names and attribute values travel as UTF-8 strings.
+        await Eventually.TrueAsync(() => Task.FromResult(received.Any(body =>
+        {
+            var text = Encoding.UTF8.GetString(body);
+            return text.Contains("exchange.findings.submitted") && text.Contains("exchange-node") && text.Contains("exchange.institute");
+        })), () => $"the collector received the node's metrics ({received.Count} exports so far)", TimeSpan.FromSeconds(30));
+        await collector.StopAsync();
+    }
+}
