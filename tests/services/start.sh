@@ -36,6 +36,7 @@ if [ "${EXCHANGE_TEST_TOOLS:-0}" = 1 ]; then
   ensure_package openssl openssl
   ensure_package docker-compose docker-compose
   ensure_package kubectl kubernetes-client
+  ensure_package sqlite3 sqlite3
 fi
 
 RABBIT_NODE=${EXCHANGE_RABBIT_NODENAME:-rabbit@localhost}
