@@ -5,7 +5,7 @@
 #   manifest.json        uk, us and jp from the sample manifest, with their own public keys
 #   definitions.json     RabbitMQ: vhost, quorum inbox queues, exchanges, one user per institute
 #                        that may read only its own queue, and an administrator
-#   rabbitmq.env         the cluster's Erlang cookie
+#   erlang.cookie        the RabbitMQ cluster's shared secret
 #   postgres.env, postgres-init.sql
 #                        the superuser's password; a role and a database per institute
 #   <id>.env             each node's settings and secrets
@@ -64,8 +64,8 @@ jq --arg hash "$(rabbit_hash "$rabbit_admin_password")" --arg vhost "$vhost" '
 ' "$state/definitions.raw.json" >"$state/definitions.json"
 rm -f "$state/definitions.raw.json"
 
-cookie=$(secret)
-printf 'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-setcookie %s\nRABBITMQ_CTL_ERL_ARGS=-setcookie %s\n' "$cookie" "$cookie" >"$state/rabbitmq.env"
+printf '%s' "$(secret)" >"$state/erlang.cookie"
+chmod 0400 "$state/erlang.cookie"
 
 printf 'POSTGRES_PASSWORD=%s\n' "$(secret)" >"$state/postgres.env"
 : >"$state/postgres-init.sql"
@@ -74,6 +74,9 @@ port=5200
 for id in "${ids[@]}"; do
   port=$((port + 1))
   db_password=$(secret) staff=$(secret) auditor=$(secret) admin=$(secret)
+  # Read before the here-document: a failure inside one would not stop the script.
+  broker_user=$(jq -er --arg id "$id" '.[$id].username' "$state/broker-credentials.json")
+  broker_password=$(jq -er --arg id "$id" '.[$id].password' "$state/broker-credentials.json")
   printf "CREATE ROLE exchange_%s LOGIN PASSWORD '%s';\nCREATE DATABASE exchange_%s OWNER exchange_%s;\n" "$id" "$db_password" "$id" "$id" >>"$state/postgres-init.sql"
   cat >"$state/$id.env" <<ENV
 Node__InstituteId=$id
@@ -87,8 +90,8 @@ Broker__ClusterNodes__0=rabbit-1
 Broker__ClusterNodes__1=rabbit-2
 Broker__ClusterNodes__2=rabbit-3
 Broker__VirtualHost=$vhost
-Broker__Username=$(jq -r --arg id "$id" '.[$id].username' "$state/broker-credentials.json")
-Broker__Password=$(jq -r --arg id "$id" '.[$id].password' "$state/broker-credentials.json")
+Broker__Username=$broker_user
+Broker__Password=$broker_password
 Node__AllowPlainHttp=true
 Identity__RequireHttps=false
 Identity__Clients__0__ClientId=staff
@@ -113,9 +116,9 @@ chmod 0644 "$state/manifest.json"
 chmod 0711 "$state"
 if [ "$(id -u)" = 0 ]; then
   chown "$app_uid" "$state"/keys-*.json
-  chown "$image_uid" "$state/definitions.json" "$state/postgres-init.sql"
+  chown "$image_uid" "$state/definitions.json" "$state/postgres-init.sql" "$state/erlang.cookie"
 else
-  echo "deploy/compose/setup.sh: not root, so the files the containers read stay yours; before 'up': sudo chown $app_uid $state/keys-*.json && sudo chown $image_uid $state/definitions.json $state/postgres-init.sql" >&2
+  echo "deploy/compose/setup.sh: not root, so the files the containers read stay yours; before 'up': sudo chown $app_uid $state/keys-*.json && sudo chown $image_uid $state/definitions.json $state/postgres-init.sql $state/erlang.cookie" >&2
 fi
 echo "state in $state; secrets in $state/clients.txt"
 echo "docker compose -p exchange -f $root/deploy/compose/compose.yaml up -d --build"

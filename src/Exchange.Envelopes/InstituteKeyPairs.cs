@@ -28,30 +28,15 @@ public sealed record InstituteKeyPairs(byte[] SigningPrivateKey, byte[] SigningP
 
     /// <summary>
     /// Writes the private halves as JSON, readable by the owner only from the moment the file exists.
-    /// With <paramref name="overwrite"/> false an existing file is an error: it may hold the only copy
-    /// of a node's keys.
+    /// An existing file is an error unless <paramref name="overwrite"/>: it may hold the only copy of
+    /// a node's keys.
     /// </summary>
-    public void WritePrivateKeys(string path, bool overwrite = true)
-    {
-        var options = new FileStreamOptions { Mode = overwrite ? FileMode.Create : FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+    public void WritePrivateKeys(string path, bool overwrite = false) =>
+        OwnerOnlyFile.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, string>
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var file = new FileStream(path, options))
-        {
-            JsonSerializer.Serialize(file, new Dictionary<string, string>
-            {
-                ["signingPrivateKey"] = Convert.ToBase64String(SigningPrivateKey),
-                ["encryptionPrivateKey"] = Convert.ToBase64String(EncryptionPrivateKey),
-            });
-        }
-        if (!OperatingSystem.IsWindows())
-        {
-            // An overwritten file keeps its old mode; make sure it is the owner's alone.
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-    }
+            ["signingPrivateKey"] = Convert.ToBase64String(SigningPrivateKey),
+            ["encryptionPrivateKey"] = Convert.ToBase64String(EncryptionPrivateKey),
+        }), overwrite);
 
     public static InstituteKeyPairs ReadPrivateKeys(string path)
     {

@@ -52,7 +52,18 @@ public static class NodeExtensions
 
     public static WebApplication MapExchangeNode(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<NodeOptions>>().Value.HealthPort is { } healthPort)
+        var node = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        app.Use(async (context, next) =>
+        {
+            if (Api.PlainHttpGuard.Refuses(context.Request.IsHttps, context.Connection.LocalIpAddress, context.Connection.LocalPort, node))
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsync("plain HTTP beyond loopback is refused: use HTTPS (or set Node:AllowPlainHttp where TLS ends in front of the node)");
+                return;
+            }
+            await next(context);
+        });
+        if (node.HealthPort is { } healthPort)
         {
             // The probes' port is plain HTTP/1.1 and may face the network: it answers health and
             // nothing else, so no token request or finding ever travels over it.

@@ -140,14 +140,14 @@ public sealed class BackupRestoreTests_on_Postgres : BackupRestoreTests
     protected override Task BackupAsync(TestDatabase database, string backup)
     {
         var c = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        return RunOkAsync("env", $"PGPASSWORD={c.Password}", "pg_dump", "-h", c.Host!, "-U", c.Username!, "-Fc", "-f", backup, c.Database!);
+        return RunOkAsync("env", $"PGPASSWORD={c.Password}", "pg_dump", "-h", c.Host!, "-p", c.Port.ToString(), "-U", c.Username!, "-Fc", "-f", backup, c.Database!);
     }
 
     protected override async Task<TestDatabase> RestoreAsync(string backup, string directory)
     {
         var database = await TestDatabase.CreateAsync(TestDatabase.Postgres, directory);
         var c = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        await RunOkAsync("env", $"PGPASSWORD={c.Password}", "pg_restore", "-h", c.Host!, "-U", c.Username!, "--no-owner", "--exit-on-error", "-d", c.Database!, backup);
+        await RunOkAsync("env", $"PGPASSWORD={c.Password}", "pg_restore", "-h", c.Host!, "-p", c.Port.ToString(), "-U", c.Username!, "--no-owner", "--exit-on-error", "-d", c.Database!, backup);
         return database;
     }
 }

@@ -37,6 +37,9 @@ public sealed class DeployFilesTests : IDisposable
             Assert.Equal(manifest.FindInstitute(id)!.EncryptionKey, keys.EncryptionPublicKey);
         }
 
+        // The cluster's cookie is a file only its owner reads, not a command-line argument.
+        Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(Path.Combine(_state, "erlang.cookie")));
+
         // Each node's settings carry its own broker user and database role, and nobody else's.
         var envs = Institutes.ToDictionary(id => id, id => ReadEnv(Path.Combine(_state, $"{id}.env")));
         using var credentials = JsonDocument.Parse(File.ReadAllText(Path.Combine(_state, "broker-credentials.json")));

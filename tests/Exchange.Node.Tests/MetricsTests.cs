@@ -33,18 +33,22 @@ public sealed class MetricsTests(SqliteNodeFixture fixture) : IClassFixture<Sqli
     public async Task The_gauges_report_the_audit_log_size_and_the_unsent_outbox()
     {
         using var recorder = new MetricsRecorder(fixture.Node.Services);
+        await Eventually.TrueAsync(() => Task.FromResult(recorder.Gauge("exchange.audit.size") is not null), "the first sample", TimeSpan.FromSeconds(30));
+        var before = recorder.Gauge("exchange.audit.size")!.Value;
+
         var auth = await fixture.Node.AuthAsync(TestClients.Submitter);
         await fixture.Findings.SubmitFindingAsync(SampleFindings.Valid(TlpLevel.Green, institutes: ["us"]), auth);
-        long size = 0;
-        await using (var db = fixture.Database.Open())
-        {
-            await Eventually.TrueAsync(async () =>
-            {
-                size = (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.AuditHead)).Size;
-                return size > 0 && recorder.Gauge("exchange.audit.size") >= size;
-            }, "the audit size gauge catches up with the log", TimeSpan.FromSeconds(60));
-        }
-        Assert.NotNull(recorder.Gauge("exchange.outbox.depth"));
+
+        // The submission adds entries (submitted, decided, sent): the gauge must move past where it was.
+        await Eventually.TrueAsync(() => Task.FromResult(recorder.Gauge("exchange.audit.size") > before),
+            () => $"the audit size gauge grows past {before} (now {recorder.Gauge("exchange.audit.size")})", TimeSpan.FromSeconds(60));
+        await using var db = fixture.Database.Open();
+        var size = (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.AuditHead)).Size;
+        Assert.InRange(recorder.Gauge("exchange.audit.size")!.Value, before + 1, size + 100);
+        // The outbox gauge counts what is unsent, which the in-memory transport drains to nothing.
+        await Eventually.TrueAsync(async () => recorder.Gauge("exchange.outbox.depth") == await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+                db.Outbox, o => o.SentAt == null && o.CancelledAt == null),
+            "the outbox gauge agrees with the unsent rows", TimeSpan.FromSeconds(30));
     }
 
     [Fact]

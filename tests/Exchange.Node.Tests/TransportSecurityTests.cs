@@ -51,6 +51,21 @@ public sealed class TransportSecurityTests : IAsyncLifetime
     public void Plain_http_beyond_loopback_is_told_apart(string address, bool exposed) =>
         Assert.Equal(exposed, PlainHttpGuard.IsPlainBeyondLoopback(address));
 
+    [Theory]
+    [InlineData(false, "10.1.2.3", 5000, false, null, true)]
+    [InlineData(false, "::ffff:10.1.2.3", 5000, false, null, true)]
+    [InlineData(true, "10.1.2.3", 5000, false, null, false)]
+    [InlineData(false, "127.0.0.1", 5000, false, null, false)]
+    [InlineData(false, "::1", 5000, false, null, false)]
+    [InlineData(false, "::ffff:127.0.0.1", 5000, false, null, false)]
+    [InlineData(false, "10.1.2.3", 5000, true, null, false)]
+    [InlineData(false, "10.1.2.3", 8081, false, 8081, false)]
+    [InlineData(false, "10.1.2.3", 8080, false, 8081, true)]
+    [InlineData(false, null, 0, false, null, false)]
+    public void Every_request_in_clear_from_beyond_loopback_is_refused_unless_allowed(bool https, string? local, int port, bool allow, int? healthPort, bool refused) =>
+        Assert.Equal(refused, PlainHttpGuard.Refuses(https, local is null ? null : IPAddress.Parse(local), port,
+            new NodeOptions { AllowPlainHttp = allow, HealthPort = healthPort }));
+
     [Fact]
     public async Task Staff_tools_reach_the_node_over_tls_with_the_certificate_from_configuration()
     {

@@ -9,6 +9,7 @@ namespace Exchange.Testing;
 public sealed class MetricsRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<string, long> _latest = new();
 
     public MetricsRecorder(IServiceProvider node)
     {
@@ -22,7 +23,10 @@ public sealed class MetricsRecorder : IDisposable
             }
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-            Measurements.Add((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString()))));
+        {
+            Measurements.Add((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value?.ToString())));
+            _latest[instrument.Name] = value;
+        });
         _listener.Start();
     }
 
@@ -31,10 +35,12 @@ public sealed class MetricsRecorder : IDisposable
     public long Sum(string name, Func<Dictionary<string, string?>, bool>? where = null) =>
         Measurements.Where(m => m.Name == name && (where?.Invoke(m.Tags) ?? true)).Sum(m => m.Value);
 
+    /// <summary>What the gauge reports now (null before the node's first sample).</summary>
     public long? Gauge(string name)
     {
+        _latest.TryRemove(name, out _);
         _listener.RecordObservableInstruments();
-        return Measurements.Where(m => m.Name == name).Select(m => (long?)m.Value).LastOrDefault();
+        return _latest.TryGetValue(name, out var value) ? value : null;
     }
 
     public void Dispose() => _listener.Dispose();

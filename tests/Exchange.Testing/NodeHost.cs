@@ -36,7 +36,7 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         };
         Directory.CreateDirectory(dataDirectory);
         var keysPath = Path.Combine(dataDirectory, $"keys-{instituteId}.json");
-        keys.WritePrivateKeys(keysPath);
+        keys.WritePrivateKeys(keysPath, overwrite: true);
         _settings = new Dictionary<string, string?>
         {
             ["Node:InstituteId"] = instituteId,

@@ -24,7 +24,7 @@ public sealed class NodeProcess : IAsyncDisposable
         DataDirectory = dataDirectory;
         Directory.CreateDirectory(dataDirectory);
         var keysPath = Path.Combine(dataDirectory, "initial-keys.json");
-        keys.WritePrivateKeys(keysPath);
+        keys.WritePrivateKeys(keysPath, overwrite: true);
         var port = NodeHost.FreePort();
         Address = new Uri($"http://127.0.0.1:{port}/");
         var binary = NodeBinary();

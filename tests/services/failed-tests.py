@@ -6,12 +6,17 @@ import xml.etree.ElementTree as ET
 NS = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 failed = 0
 for path in sys.argv[1:]:
-    root = ET.parse(path).getroot()
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        print(f"cannot read {path}: {e}")
+        continue
     for result in root.iterfind(".//t:UnitTestResult", NS):
-        if result.get("outcome") != "Failed":
+        outcome = result.get("outcome")
+        if outcome in ("Passed", "NotExecuted", "Inconclusive"):
             continue
         failed += 1
-        print(f"FAILED {result.get('testName')} ({result.get('duration')})")
+        print(f"{outcome.upper()} {result.get('testName')} ({result.get('duration')})")
         for tag in ("Message", "StackTrace"):
             node = result.find(f".//t:ErrorInfo/t:{tag}", NS)
             if node is not None and node.text:
@@ -20,4 +25,4 @@ for path in sys.argv[1:]:
                     print(f"    {line}")
                 if len(lines) > 40:
                     print(f"    ... {len(lines) - 40} more lines")
-print(f"{failed} failed test(s)")
+print(f"{failed} test(s) not passed")

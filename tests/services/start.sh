@@ -25,7 +25,7 @@ ensure_package() {
       apt_updated=1
     fi
     log "installing $pkg"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >&2
   fi
 }
 

@@ -38,11 +38,7 @@ internal static class BrokerCommands
                 {
                     json[c.InstituteId] = new JsonObject { ["username"] = c.Username, ["password"] = c.Password };
                 }
-                await File.WriteAllTextAsync(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
+                Exchange.Envelopes.OwnerOnlyFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), overwrite: true);
             }
         }, ct));
         return new Command("broker", "Broker set-up derived from the manifest") { definitions };

@@ -40,7 +40,7 @@ internal sealed class DemoNode : IAsyncDisposable
     {
         Directory.CreateDirectory(directory);
         var keysPath = Path.Combine(directory, "initial-keys.json");
-        keys.WritePrivateKeys(keysPath);
+        keys.WritePrivateKeys(keysPath, overwrite: true);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = directory, EnvironmentName = "Demo", Args = [] });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 namespace Exchange.Node.Api;
 
 /// <summary>
-/// Refuses to run when the server listens for plain HTTP beyond loopback, unless
-/// <see cref="NodeOptions.AllowPlainHttp"/> says TLS ends in front of the node. Checked once the
-/// server has bound its addresses, so every way of naming them (Kestrel endpoints, --urls,
-/// ASPNETCORE_URLS, ports) is covered by what was actually bound.
+/// Refuses plain HTTP beyond loopback, unless <see cref="NodeOptions.AllowPlainHttp"/> says TLS ends
+/// in front of the node. At start, once the server has bound its addresses (so every way of naming
+/// them, Kestrel endpoints, --urls, ASPNETCORE_URLS, ports, is covered), the node stops; and
+/// because other services have started by then, every request is checked too, so nothing is
+/// served in clear in the moment before it stops.
 /// </summary>
 public sealed class PlainHttpGuard(IServer server, IOptions<NodeOptions> node, ILogger<PlainHttpGuard> logger) : IHostedLifecycleService
 {
@@ -34,6 +35,14 @@ public sealed class PlainHttpGuard(IServer server, IOptions<NodeOptions> node, I
 
     private static int? Port(string address) =>
         Uri.TryCreate(address.Replace("://+:", "://0.0.0.0:").Replace("://*:", "://0.0.0.0:"), UriKind.Absolute, out var uri) ? uri.Port : null;
+
+    /// <summary>Whether a request arrived in clear from beyond loopback on a port that may not take one.</summary>
+    public static bool Refuses(bool isHttps, IPAddress? localAddress, int localPort, NodeOptions node) =>
+        !isHttps && !node.AllowPlainHttp && localPort != node.HealthPort
+        // No local address: the in-process test server, which has no network at all.
+        && localAddress is not null
+        // Dual-mode sockets report IPv4 as ::ffff:a.b.c.d.
+        && !IPAddress.IsLoopback(localAddress.IsIPv4MappedToIPv6 ? localAddress.MapToIPv4() : localAddress);
 
     public static bool IsPlainBeyondLoopback(string address)
     {

@@ -8,7 +8,10 @@ public static class TelemetryExtensions
 {
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section);
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section)
+            .Validate(o => o.SampleInterval > TimeSpan.Zero, "Telemetry:SampleInterval must be positive")
+            .Validate(o => o.ExportInterval > TimeSpan.Zero, "Telemetry:ExportInterval must be positive")
+            .ValidateOnStart();
         builder.Services.AddSingleton<NodeMetrics>();
         builder.Services.AddHostedService<GaugeSampler>();
 
@@ -20,13 +23,17 @@ public static class TelemetryExtensions
         }
         var institute = builder.Configuration[$"{NodeOptions.Section}:InstituteId"];
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("exchange-node", serviceInstanceId: institute))
+            // One series per process: replicas of an institute must not add into each other's counters.
+            .ConfigureResource(resource => resource
+                .AddService("exchange-node", serviceInstanceId: $"{institute}-{Environment.MachineName}-{Environment.ProcessId}")
+                .AddAttributes([new("exchange.institute", institute ?? "")]))
             .WithMetrics(metrics => metrics
                 // The node's own, and what ASP.NET Core and Kestrel already measure (requests, connections).
                 .AddMeter(NodeMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddOtlpExporter((exporter, reader) =>
                 {
-                    exporter.Endpoint = new Uri(new Uri(endpoint), "v1/metrics");
+                    // OTLP/HTTP: the signal's path goes after whatever base path the collector has.
+                    exporter.Endpoint = new Uri(endpoint.TrimEnd('/') + "/v1/metrics");
                     exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
                     reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.ExportInterval.TotalMilliseconds;
                 }));

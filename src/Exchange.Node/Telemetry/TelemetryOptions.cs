@@ -6,7 +6,8 @@ public sealed class TelemetryOptions
     public const string Section = "Telemetry";
 
     /// <summary>
-    /// Where to send OpenTelemetry metrics over OTLP (HTTP/protobuf), e.g. http://collector:4318.
+    /// Where to send OpenTelemetry metrics over OTLP/HTTP with protobuf (a collector's port 4318,
+    /// not gRPC's 4317), e.g. http://collector:4318; /v1/metrics is added.
     /// Empty: OTEL_EXPORTER_OTLP_ENDPOINT if set, else no export (the meters still exist, for
     /// dotnet-counters and the like).
     /// </summary>
