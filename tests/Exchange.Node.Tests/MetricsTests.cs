@@ -30,6 +30,35 @@ public sealed class MetricsTests(SqliteNodeFixture fixture) : IClassFixture<Sqli
     }
 
     [Fact]
+    public async Task Events_saved_in_a_transaction_are_counted_when_it_commits_and_never_when_it_rolls_back()
+    {
+        using var recorder = new MetricsRecorder(fixture.Node.Services);
+        long Counted(TlpLevel label) => recorder.Sum("exchange.findings.submitted", t => t["exchange.label"] == label.ToString());
+
+        foreach (var commit in new[] { false, true })
+        {
+            var label = commit ? TlpLevel.Red : TlpLevel.AmberStrict;
+            await using var scope = fixture.Node.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Exchange.Node.Persistence.NodeDbContext>();
+            var audit = scope.ServiceProvider.GetRequiredService<Exchange.Node.Audit.AuditRecorder>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            audit.Record(new AuditEvent { Kind = AuditEventKind.FindingSubmitted, Actor = "metrics-test", FindingId = $"uk-metrics-{commit}", Label = label });
+            await db.SaveChangesAsync();
+
+            Assert.Equal(0, Counted(label));
+            if (commit)
+            {
+                await transaction.CommitAsync();
+            }
+            else
+            {
+                await transaction.RollbackAsync();
+            }
+            Assert.Equal(commit ? 1 : 0, Counted(label));
+        }
+    }
+
+    [Fact]
     public async Task The_gauges_report_the_audit_log_size_and_the_unsent_outbox()
     {
         using var recorder = new MetricsRecorder(fixture.Node.Services);

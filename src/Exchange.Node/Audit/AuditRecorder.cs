@@ -38,16 +38,26 @@ public sealed class AuditRecorder(NodeDbContext db, TimeProvider time, Telemetry
 
     private void CountSaved(object? sender, SavedChangesEventArgs e)
     {
-        // A failed save leaves its events tracked (and uncounted) for the caller's retry.
+        // A failed save leaves its events tracked (and uncounted) for the caller's retry. Inside an
+        // explicit transaction a save is not yet a commit: the count waits for the commit.
+        var saved = new List<AuditEvent>();
         _uncounted.RemoveAll(pending =>
         {
             if (db.Entry(pending.Record).State != EntityState.Unchanged)
             {
                 return false;
             }
-            metrics.Committed(pending.Event);
+            saved.Add(pending.Event);
             return true;
         });
+        if (db.Database.CurrentTransaction is null)
+        {
+            saved.ForEach(metrics.Committed);
+        }
+        else
+        {
+            Telemetry.CommittedAuditCounter.OnCommit(db, () => saved.ForEach(metrics.Committed));
+        }
     }
 
     /// <summary>For events that change nothing else (a read, a refusal): recorded and committed now.</summary>

@@ -21,6 +21,7 @@ public static class PersistenceExtensions
                     // No retrying execution strategy: the node runs its own transactions (outbox, audit) and
                     // retries at a higher level (the dispatcher, idempotent request ids).
                     .UseNpgsql(options.ConnectionString)
+                    .AddInterceptors(new Telemetry.CommittedAuditCounter())
                     .UseOpenIddict());
                 break;
             default:
@@ -29,7 +30,7 @@ public static class PersistenceExtensions
                     : options.ConnectionString;
                 builder.Services.AddDbContext<NodeDbContext, SqliteNodeDbContext>(o => o
                     .UseSqlite(connectionString)
-                    .AddInterceptors(new SqliteConnectionSetup())
+                    .AddInterceptors(new SqliteConnectionSetup(), new Telemetry.CommittedAuditCounter())
                     .UseOpenIddict());
                 break;
         }

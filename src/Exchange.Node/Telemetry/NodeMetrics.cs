@@ -5,10 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Exchange.Node.Telemetry;
 
 /// <summary>
-/// The node's metrics (meter <see cref="MeterName"/>), counted from the audit events when the unit
-/// of work holding them is saved, so a metric says what the audit log says (save for a transaction
-/// rolled back after its save, which the retry then counts again). Each node's meter carries its
-/// institute id, so nodes of one process (the demo, tests) stay apart.
+/// The node's metrics (meter <see cref="MeterName"/>), counted from the audit events when they are
+/// committed (see <see cref="CommittedAuditCounter"/>), so a metric says what the audit log says.
+/// Each node's meter carries its institute id, so nodes of one process (the demo, tests) stay apart.
 /// </summary>
 public sealed class NodeMetrics
 {
