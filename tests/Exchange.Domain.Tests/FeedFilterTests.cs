@@ -13,23 +13,20 @@ public sealed class FeedFilterTests
     private static FeedSubject Subject(TlpLevel label = TlpLevel.Green, RiskDomain domain = RiskDomain.Cyber, string origin = "uk") =>
         new(origin, label, domain, "frontier-1", "example labs");
 
-    private static FeedFilter Filter(SubscribeRequest request, bool mayReadRed = false)
+    private static FeedFilter Filter(SubscribeRequest request)
     {
-        var filter = FeedFilter.Create(request, Manifest, mayReadRed, out var violations);
+        var filter = FeedFilter.Create(request, Manifest, out var violations);
         Assert.Empty(violations);
         return filter;
     }
 
     [Fact]
-    public void An_empty_filter_matches_everything_but_red_without_the_red_scope()
+    public void An_empty_filter_matches_every_label_and_leaves_what_may_be_seen_to_the_access_rule()
     {
-        foreach (var label in new[] { TlpLevel.Clear, TlpLevel.Green, TlpLevel.Amber, TlpLevel.AmberStrict })
+        foreach (var label in new[] { TlpLevel.Clear, TlpLevel.Green, TlpLevel.Amber, TlpLevel.AmberStrict, TlpLevel.Red })
         {
             Assert.True(Filter(new SubscribeRequest()).Matches(Subject(label)));
         }
-        Assert.False(Filter(new SubscribeRequest()).Matches(Subject(TlpLevel.Red)));
-        Assert.False(Filter(new SubscribeRequest { Labels = { TlpLevel.Red } }).Matches(Subject(TlpLevel.Red)));
-        Assert.True(Filter(new SubscribeRequest(), mayReadRed: true).Matches(Subject(TlpLevel.Red)));
     }
 
     [Fact]
@@ -54,7 +51,7 @@ public sealed class FeedFilterTests
             RiskDomains = { RiskDomain.Unspecified },
             OriginInstitutes = { "us", "nowhere" },
             Model = new string('m', FeedFilter.MaxModelLength + 1),
-        }, Manifest, false, out var violations);
+        }, Manifest, out var violations);
 
         Assert.Equal(["labels[1]", "risk_domains[0]", "origin_institutes[1]", "model"], violations.Select(v => v.Field));
     }

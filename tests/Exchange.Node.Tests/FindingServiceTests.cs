@@ -271,8 +271,9 @@ public abstract class FindingServiceTests(NodeFixture fixture)
         var withdrawn = await Findings.WithdrawFindingAsync(new WithdrawFindingRequest { Id = id, Reason = "scoring bug" }, auth);
         var again = await Findings.WithdrawFindingAsync(new WithdrawFindingRequest { Id = id, Reason = "twice" }, auth);
 
-        Assert.Equal(FindingState.Withdrawn, withdrawn.Finding.State);
-        Assert.Equal("scoring bug", again.Finding.WithdrawalReason);
+        Assert.Equal((id, 1, FindingState.Withdrawn), (withdrawn.Id, withdrawn.Version, withdrawn.State));
+        Assert.Equal(withdrawn, again);
+        Assert.Equal("scoring bug", (await Findings.GetFindingAsync(new GetFindingRequest { Id = id }, auth)).Finding.WithdrawalReason);
         Assert.Empty((await Findings.ListFindingsAsync(new ListFindingsRequest { Model = request.Content.Model.Name }, auth)).Findings);
         Assert.Single((await Findings.ListFindingsAsync(new ListFindingsRequest { Model = request.Content.Model.Name, IncludeWithdrawn = true }, auth)).Findings);
         await using var scope = fixture.Node.Services.CreateAsyncScope();

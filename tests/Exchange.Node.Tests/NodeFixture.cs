@@ -40,7 +40,11 @@ public abstract class NodeFixture : IAsyncLifetime
     // an advance of a day to a few hundred ticks.
     public NodeHost StartNode(TestDatabase database, string? dataDirectory = null) =>
         new("uk", Manifest.WriteTo(Directory), Manifest.Keys["uk"], database, dataDirectory ?? Directory,
-            settings: [new("Broker:EmbargoCheckInterval", "00:10:00"), new("Subscriptions:MaxPerClient", "64"), new("Telemetry:SampleInterval", "00:00:00.200")], services: s => s.AddSingleton<TimeProvider>(Time));
+            settings: [new("Broker:EmbargoCheckInterval", "00:10:00"), new("Subscriptions:MaxPerClient", "64"), new("Telemetry:SampleInterval", "00:00:00.200"), .. ExtraSettings],
+            services: s => s.AddSingleton<TimeProvider>(Time));
+
+    /// <summary>More settings for the node of a fixture that needs them (more clients, say).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
     public async Task DisposeAsync()
     {

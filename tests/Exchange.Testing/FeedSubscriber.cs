@@ -13,6 +13,9 @@ public sealed class FeedSubscriber : IAsyncDisposable
 
     public List<FeedEvent> EventsBeforeLive { get; } = [];
 
+    /// <summary>Every event read so far, before and after going live.</summary>
+    public List<FeedEvent> Events { get; } = [];
+
     /// <summary>The cursor of the first heartbeat: the feed up to here has been sent.</summary>
     public ulong StartCursor { get; private set; }
 
@@ -32,6 +35,7 @@ public sealed class FeedSubscriber : IAsyncDisposable
                 if (item.Event is { } e)
                 {
                     subscriber.EventsBeforeLive.Add(e);
+                    subscriber.Events.Add(e);
                 }
             }
         }
@@ -50,9 +54,35 @@ public sealed class FeedSubscriber : IAsyncDisposable
             if ((await NextAsync()).Event is { } e)
             {
                 events.Add(e);
+                Events.Add(e);
             }
         }
         return events;
+    }
+
+    /// <summary>Reads until an event that matches, keeping every event read on the way.</summary>
+    public async Task<FeedEvent> UntilAsync(Func<FeedEvent, bool> match)
+    {
+        while (true)
+        {
+            if ((await NextAsync()).Event is { } e)
+            {
+                Events.Add(e);
+                if (match(e))
+                {
+                    return e;
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads up to the next heartbeat: everything the node had to send until then is in <see cref="Events"/>.</summary>
+    public async Task DrainAsync()
+    {
+        while ((await NextAsync()) is { Event: { } e })
+        {
+            Events.Add(e);
+        }
     }
 
     private async Task<SubscribeResponse> NextAsync()

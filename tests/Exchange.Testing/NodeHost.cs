@@ -152,6 +152,13 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         throw new TimeoutException($"node {InstituteId} did not become healthy: {last}");
     }
 
+    /// <summary>Hands an envelope to this node's inbox as its queue consumer would (throws EnvelopeRejectedException for a refused one).</summary>
+    public async Task DeliverAsync(byte[] envelope)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<InboxProcessor>().ProcessAsync(envelope, CancellationToken.None);
+    }
+
     public GrpcChannel CreateChannel() =>
         GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = Server.CreateHandler(), MaxSendMessageSize = null, MaxReceiveMessageSize = null });
 

@@ -24,10 +24,17 @@ public static class TestClients
 
     public static string Secret(string clientId) => $"{clientId}-secret-0123456789";
 
-    public static IEnumerable<KeyValuePair<string, string?>> Settings()
+    /// <summary>A client for every subset of the scopes: "scopes-NN", where bit i of NN stands for <c>Scopes.All[i]</c>.</summary>
+    public static IReadOnlyDictionary<string, string[]> EveryScopeSet { get; } = Enumerable.Range(0, 1 << Scopes.All.Count)
+        .ToDictionary(mask => $"scopes-{mask:D2}", mask => Scopes.All.Where((_, bit) => (mask & (1 << bit)) != 0).ToArray());
+
+    public static IEnumerable<KeyValuePair<string, string?>> Settings() => Settings(ScopesByClient, 0);
+
+    /// <summary>The configuration of <paramref name="clients"/>, numbered from <paramref name="firstIndex"/> in Identity:Clients.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> Settings(IReadOnlyDictionary<string, string[]> clients, int firstIndex)
     {
-        var i = 0;
-        foreach (var (client, scopes) in ScopesByClient)
+        var i = firstIndex;
+        foreach (var (client, scopes) in clients)
         {
             yield return new($"Identity:Clients:{i}:ClientId", client);
             yield return new($"Identity:Clients:{i}:ClientSecret", Secret(client));

@@ -70,8 +70,10 @@ internal static class FindingsCommands
         var domains = new Option<string[]>("--risk-domain") { Description = "e.g. cyber, chem-bio (repeatable)", AllowMultipleArgumentsPerToken = true };
         var model = new Option<string?>("--model") { Description = "model name or developer" };
         var origin = new Option<string?>("--origin") { Description = "origin institute id" };
-        var since = new Option<DateTimeOffset?>("--since") { Description = "submitted at or after (ISO 8601)" };
-        var until = new Option<DateTimeOffset?>("--until") { Description = "submitted before (ISO 8601)" };
+        // A partner polls with --since: on the time this node received the finding, not the origin's
+        // submission time, so a finding held for an embargo or delayed by an outage is not missed.
+        var since = new Option<DateTimeOffset?>("--since") { Description = "received by this node at or after (ISO 8601): submitted here, arrived from a peer, or released here when its embargo passed" };
+        var until = new Option<DateTimeOffset?>("--until") { Description = "received by this node before (ISO 8601), as for --since" };
         var pageSize = new Option<int>("--page-size") { Description = "findings per page (at most 500)", DefaultValueFactory = _ => 50 };
         var pageToken = new Option<string?>("--page-token") { Description = "continue from a previous page" };
         var all = new Option<bool>("--all") { Description = "follow every page" };
@@ -89,8 +91,8 @@ internal static class FindingsCommands
                 Model = parse.GetValue(model) ?? "",
                 OriginInstitute = parse.GetValue(origin) ?? "",
                 IncludeWithdrawn = parse.GetValue(withdrawn),
-                SubmittedAfter = parse.GetValue(since) is { } s ? Timestamp.FromDateTimeOffset(s) : null,
-                SubmittedBefore = parse.GetValue(until) is { } u ? Timestamp.FromDateTimeOffset(u) : null,
+                ReceivedAfter = parse.GetValue(since) is { } s ? Timestamp.FromDateTimeOffset(s) : null,
+                ReceivedBefore = parse.GetValue(until) is { } u ? Timestamp.FromDateTimeOffset(u) : null,
             };
             request.Labels.AddRange(FilterValues.Labels(parse.GetValue(labels)));
             request.RiskDomains.AddRange(FilterValues.RiskDomains(parse.GetValue(domains)));
@@ -158,7 +160,7 @@ internal static class FindingsCommands
                 await runner.Context.Out.WriteLineAsync(ProtoJson.Format(response));
                 return;
             }
-            await runner.Context.Out.WriteLineAsync($"withdrawn {response.Finding.Id} at {FindingView.Time(response.Finding.WithdrawnAt)}");
+            await runner.Context.Out.WriteLineAsync($"withdrawn {response.Id} (every version up to {response.Version})");
         }, ct));
         return command;
     }

@@ -15,6 +15,10 @@ public static class AuditLogFormat
     /// <summary>The log's origin line and note key name for an institute.</summary>
     public static string Origin(string instituteId) => $"exchange-audit/{instituteId}";
 
+    /// <summary>The institute whose log <paramref name="origin"/> names (the inverse of <see cref="Origin"/>), or null if it names none.</summary>
+    public static string? InstituteOf(string origin) =>
+        origin.StartsWith("exchange-audit/", StringComparison.Ordinal) && origin.Length > "exchange-audit/".Length ? origin["exchange-audit/".Length..] : null;
+
     public static byte[] Encode(string instituteId, long index, byte[] previousLeafHash, AuditEvent audit) => new AuditEntry
     {
         FormatVersion = FormatVersion,

@@ -10,8 +10,21 @@ public static class FeedEvents
     [
         nameof(AuditEventKind.FindingSubmitted),
         nameof(AuditEventKind.FindingReceived),
+        nameof(AuditEventKind.FindingReleased),
         nameof(AuditEventKind.FindingWithdrawn),
     ];
+
+    /// <summary>
+    /// Whether this audit event is the moment a version became readable on this node, so the feed
+    /// shows it there: its submission (ours), its arrival (a peer's, unless it arrived held for an
+    /// embargo: outcome SCHEDULED), or its release when the embargo passed here.
+    /// </summary>
+    public static bool Shows(AuditEvent recorded) => recorded.Kind switch
+    {
+        AuditEventKind.FindingSubmitted or AuditEventKind.FindingReleased => true,
+        AuditEventKind.FindingReceived => recorded.Outcome != DisclosureOutcome.Scheduled,
+        _ => false,
+    };
 
     /// <summary>
     /// The feed's kind for an audit event. A version after the first is a supersession wherever it
@@ -21,7 +34,7 @@ public static class FeedEvents
     public static FeedEventKind Classify(AuditEventKind kind, int findingVersion) => kind switch
     {
         AuditEventKind.FindingSubmitted => findingVersion > 1 ? FeedEventKind.Superseded : FeedEventKind.Published,
-        AuditEventKind.FindingReceived => findingVersion > 1 ? FeedEventKind.Superseded : FeedEventKind.Received,
+        AuditEventKind.FindingReceived or AuditEventKind.FindingReleased => findingVersion > 1 ? FeedEventKind.Superseded : FeedEventKind.Received,
         AuditEventKind.FindingWithdrawn => FeedEventKind.Withdrawn,
         _ => FeedEventKind.Unspecified,
     };

@@ -8,8 +8,8 @@ namespace Exchange.Domain.Subscriptions;
 public readonly record struct FeedSubject(string OriginInstitute, TlpLevel Label, RiskDomain RiskDomain, string ModelName, string ModelDeveloper);
 
 /// <summary>
-/// Which events one subscriber may and wants to see. RED needs <c>findings:read:red</c>; a subscriber
-/// without it is shown the rest of the feed as if RED findings were not there, as ListFindings does.
+/// Which events one subscriber wants to see. What it may see is not decided here but by the node's
+/// one access rule (<see cref="Access.FindingAccessRule"/>), which the feed applies as well.
 /// </summary>
 public sealed class FeedFilter
 {
@@ -20,27 +20,23 @@ public sealed class FeedFilter
     private readonly HashSet<string> _origins;
     private readonly string _model;
 
-    private FeedFilter(HashSet<TlpLevel> labels, HashSet<RiskDomain> riskDomains, HashSet<string> origins, string model, bool mayReadRed)
+    private FeedFilter(HashSet<TlpLevel> labels, HashSet<RiskDomain> riskDomains, HashSet<string> origins, string model)
     {
         _labels = labels;
         _riskDomains = riskDomains;
         _origins = origins;
         _model = model;
-        MayReadRed = mayReadRed;
     }
 
-    public bool MayReadRed { get; }
-
     public bool Matches(FeedSubject subject) =>
-        (subject.Label != TlpLevel.Red || MayReadRed)
-        && (_labels.Count == 0 || _labels.Contains(subject.Label))
+        (_labels.Count == 0 || _labels.Contains(subject.Label))
         && (_riskDomains.Count == 0 || _riskDomains.Contains(subject.RiskDomain))
         && (_origins.Count == 0 || _origins.Contains(subject.OriginInstitute))
         && (_model.Length == 0 || string.Equals(subject.ModelName, _model, StringComparison.OrdinalIgnoreCase)
             || string.Equals(subject.ModelDeveloper, _model, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Builds the filter of a request, or names every field that is wrong with it.</summary>
-    public static FeedFilter Create(SubscribeRequest request, NetworkManifest manifest, bool mayReadRed, out IReadOnlyList<FieldViolation> violations)
+    public static FeedFilter Create(SubscribeRequest request, NetworkManifest manifest, out IReadOnlyList<FieldViolation> violations)
     {
         var problems = new List<FieldViolation>();
         for (var i = 0; i < request.Labels.Count; i++)
@@ -69,6 +65,6 @@ public sealed class FeedFilter
             problems.Add(new("model", $"is {request.Model.Length} characters; the limit is {MaxModelLength}"));
         }
         violations = problems;
-        return new FeedFilter([.. request.Labels], [.. request.RiskDomains], new HashSet<string>(request.OriginInstitutes, StringComparer.Ordinal), request.Model.Trim().Replace('\0', '\uFFFD'), mayReadRed);
+        return new FeedFilter([.. request.Labels], [.. request.RiskDomains], new HashSet<string>(request.OriginInstitutes, StringComparer.Ordinal), request.Model.Trim().Replace('\0', '\uFFFD'));
     }
 }

@@ -42,25 +42,35 @@ public sealed class DisclosureWriter(NodeDbContext db, EnvelopeFactory envelopes
 
     /// <summary>
     /// A new version replaces <paramref name="previousVersion"/>: its held disclosures are cancelled,
-    /// and institutes that had an earlier version but may not have the new one are told to withdraw it.
+    /// and each institute that holds an earlier version but may not have the new one is told to
+    /// withdraw the version it holds, once. Its envelope names that version and that version's
+    /// label, nothing of the new one, since the broker reads envelope headers.
     /// </summary>
-    public async Task SupersedeAsync(string findingId, int previousVersion, TlpLevel previousLabel, IReadOnlyList<PolicyDecision> next, string actor, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task SupersedeAsync(string findingId, int previousVersion, IReadOnlyList<PolicyDecision> next, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var earlier = await db.Decisions.Where(d => d.FindingId == findingId && d.FindingVersion <= previousVersion).ToListAsync(cancellationToken);
-        CancelHeld(earlier, findingId, previousLabel, actor, now, "superseded by a newer version");
+        var labels = await LabelsAsync(findingId, cancellationToken);
+        CancelHeld(earlier, findingId, labels, actor, now, "superseded by a newer version");
         var permitted = next.Where(d => d.Permits).Select(d => d.InstituteId).ToHashSet();
-        foreach (var recipient in earlier.Where(d => Delivered.Contains(d.Delivery)).Select(d => d.InstituteId).Distinct().Where(r => !permitted.Contains(r)))
+        foreach (var holding in await HoldingsAsync(findingId, earlier, labels, cancellationToken))
         {
-            db.Outbox.Add(envelopes.Withdrawal(recipient, findingId, previousVersion, previousLabel, "superseded by a version not shared with you", now));
+            if (!permitted.Contains(holding.Recipient) && !holding.AlreadyTold)
+            {
+                db.Outbox.Add(envelopes.Withdrawal(holding.Recipient, findingId, holding.Version, holding.Label, "superseded by a version not shared with you", now));
+            }
         }
     }
 
-    /// <summary>Every institute that was sent (or was about to be sent) any version is told to withdraw it.</summary>
+    /// <summary>
+    /// Every institute that was sent (or was about to be sent) any version is told to withdraw the
+    /// newest version it holds, under that version's label. The origin's reason (its free text) goes
+    /// only to those holding the version withdrawn; the others are told only that the origin withdrew it.
+    /// </summary>
     public async Task WithdrawAsync(FindingRecord current, string reason, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var label = (TlpLevel)current.Label;
         var decisions = await db.Decisions.Where(d => d.FindingId == current.Id).ToListAsync(cancellationToken);
-        CancelHeld(decisions, current.Id, label, actor, now, "withdrawn");
+        var labels = await LabelsAsync(current.Id, cancellationToken);
+        CancelHeld(decisions, current.Id, labels, actor, now, "withdrawn");
         // Best effort: what is still in the outbox stays there. If one is in flight this moment, the
         // withdrawal below reaches its recipient anyway, which then refuses or withdraws it.
         var unsent = await db.Outbox.Where(o => o.FindingId == current.Id && o.Kind == (int)EnvelopeKind.Finding && o.SentAt == null && o.CancelledAt == null)
@@ -69,11 +79,40 @@ public sealed class DisclosureWriter(NodeDbContext db, EnvelopeFactory envelopes
         {
             row.CancelledAt = now;
         }
-        foreach (var recipient in decisions.Where(d => Delivered.Contains(d.Delivery)).Select(d => d.InstituteId).Distinct())
+        foreach (var holding in await HoldingsAsync(current.Id, decisions, labels, cancellationToken))
         {
-            db.Outbox.Add(envelopes.Withdrawal(recipient, current.Id, current.Version, label, reason, now));
+            var told = holding.Version == current.Version ? reason : WithheldReason;
+            db.Outbox.Add(envelopes.Withdrawal(holding.Recipient, current.Id, holding.Version, holding.Label, told, now));
         }
     }
+
+    /// <summary>What a recipient that does not hold the withdrawn version is told instead of the origin's words.</summary>
+    public const string WithheldReason = "withdrawn by its origin";
+
+    private sealed record Holding(string Recipient, int Version, TlpLevel Label, bool AlreadyTold);
+
+    /// <summary>Per recipient, the newest version it was sent or is about to be sent, and whether a withdrawal of it already went.</summary>
+    private async Task<IReadOnlyList<Holding>> HoldingsAsync(string findingId, IEnumerable<DecisionRecord> decisions, IReadOnlyDictionary<int, TlpLevel> labels, CancellationToken cancellationToken)
+    {
+        var told = (await db.Outbox.AsNoTracking()
+                .Where(o => o.FindingId == findingId && o.Kind == (int)EnvelopeKind.Withdrawal)
+                .Select(o => new { o.Recipient, o.FindingVersion })
+                .ToListAsync(cancellationToken))
+            .ToLookup(o => o.Recipient, o => o.FindingVersion);
+        return decisions.Where(d => Delivered.Contains(d.Delivery))
+            .GroupBy(d => d.InstituteId)
+            .Select(g =>
+            {
+                var version = g.Max(d => d.FindingVersion);
+                return new Holding(g.Key, version, labels[version], told[g.Key].Any(v => v >= version));
+            })
+            .OrderBy(h => h.Recipient, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private async Task<IReadOnlyDictionary<int, TlpLevel>> LabelsAsync(string findingId, CancellationToken cancellationToken) =>
+        (await db.Findings.AsNoTracking().Where(f => f.Id == findingId).Select(f => new { f.Version, f.Label }).ToListAsync(cancellationToken))
+            .ToDictionary(f => f.Version, f => (TlpLevel)f.Label);
 
     /// <summary>Held disclosures whose embargo has lifted: decided again now, then sent or cancelled.</summary>
     public async Task<int> ReleaseDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -124,7 +163,7 @@ public sealed class DisclosureWriter(NodeDbContext db, EnvelopeFactory envelopes
         return due.Count;
     }
 
-    private void CancelHeld(IEnumerable<DecisionRecord> decisions, string findingId, TlpLevel label, string actor, DateTimeOffset now, string why)
+    private void CancelHeld(IEnumerable<DecisionRecord> decisions, string findingId, IReadOnlyDictionary<int, TlpLevel> labels, string actor, DateTimeOffset now, string why)
     {
         foreach (var held in decisions.Where(d => d.Delivery == (int)DeliveryState.Held))
         {
@@ -136,7 +175,7 @@ public sealed class DisclosureWriter(NodeDbContext db, EnvelopeFactory envelopes
                 Actor = actor,
                 FindingId = findingId,
                 FindingVersion = held.FindingVersion,
-                Label = label,
+                Label = labels[held.FindingVersion],
                 Counterparty = held.InstituteId,
                 Detail = why,
             });

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Exchange.Node.Disclosure;
 
-/// <summary>Releases held disclosures when their embargo lifts, on the node's clock (which tests move).</summary>
+/// <summary>Releases held disclosures, and received findings held here, when their embargo lifts on the node's clock (which tests move).</summary>
 internal sealed class EmbargoReleaser(IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, IOptions<BrokerOptions> options, ILogger<EmbargoReleaser> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -27,7 +27,10 @@ internal sealed class EmbargoReleaser(IServiceScopeFactory scopes, OutboxSignal 
     {
         await using var scope = scopes.CreateAsyncScope();
         var writer = scope.ServiceProvider.GetRequiredService<DisclosureWriter>();
-        if (await writer.ReleaseDueAsync(time.GetUtcNow(), cancellationToken) > 0)
+        var held = scope.ServiceProvider.GetRequiredService<Findings.HeldFindings>();
+        var now = time.GetUtcNow();
+        // Ours held for peers, and peers' held here until their embargo passes on our clock.
+        if (await writer.ReleaseDueAsync(now, cancellationToken) + await held.ReleaseDueAsync(now, cancellationToken) > 0)
         {
             await scope.ServiceProvider.GetRequiredService<NodeDbContext>().SaveChangesAsync(cancellationToken);
             signal.Notify();

@@ -28,6 +28,7 @@ public sealed class InboxProcessor(
     EnvelopeFactory envelopes,
     AuditRecorder audit,
     Witnessing witnessing,
+    HeldFindings held,
     OutboxSignal signal,
     TimeProvider time,
     IOptions<NodeOptions> node,
@@ -144,22 +145,29 @@ public sealed class InboxProcessor(
         }
         if (existing.All(f => f.Version != finding.Version))
         {
-            var newest = existing.MaxBy(f => f.Version);
-            var isCurrent = newest is null || newest.Version < finding.Version;
-            if (isCurrent && newest is not null)
+            // Held here until its embargo passes on our clock: stored, but not current and shown to
+            // no one until HeldFindings releases it.
+            var holdUntil = held.HoldUntil(finding, now);
+            var newest = existing.All(f => f.Version < finding.Version);
+            var isCurrent = holdUntil is null && newest;
+            if (isCurrent)
             {
-                newest.IsCurrent = false;
-                if (newest.State == (int)FindingState.Active)
+                foreach (var current in existing.Where(f => f.IsCurrent))
                 {
-                    newest.State = (int)FindingState.Superseded;
+                    current.IsCurrent = false;
+                    if (current.State == (int)FindingState.Active)
+                    {
+                        current.State = (int)FindingState.Superseded;
+                    }
                 }
             }
-            finding.State = isCurrent ? FindingState.Active : FindingState.Superseded;
+            finding.State = newest ? FindingState.Active : FindingState.Superseded;
             finding.ReceivedAt = Timestamp.FromDateTimeOffset(now);
             finding.Policy ??= new AccessPolicy();
             finding.Policy.NoRedistribution |= decision.NoRedistribution;
             var record = finding.ToRecord(protector.Protect(finding, out var contentHash), requestId: null, requestHash: null);
             record.IsCurrent = isCurrent;
+            record.HeldUntil = holdUntil;
             db.Findings.Add(record);
             audit.Record(new AuditEvent
             {
@@ -169,7 +177,8 @@ public sealed class InboxProcessor(
                 FindingVersion = finding.Version,
                 Label = finding.Label.Level,
                 Counterparty = header.Origin,
-                Outcome = decision.Outcome,
+                // SCHEDULED: held here; the feed shows it where it is released (FindingReleased).
+                Outcome = holdUntil is null ? DisclosureOutcome.Allow : DisclosureOutcome.Scheduled,
                 MessageId = header.MessageId,
                 ContentHash = ByteString.CopyFrom(contentHash),
                 Reasons = { decision.Reasons.Select(r => r.ToAudit()) },
@@ -190,23 +199,16 @@ public sealed class InboxProcessor(
         var records = await db.Findings
             .Where(f => f.Id == payload.FindingId && f.OriginInstitute == header.Origin && f.Version <= payload.FindingVersion)
             .ToListAsync(cancellationToken);
+        var reason = payload.Reason.Length > 1000 ? payload.Reason[..1000] : payload.Reason;
         foreach (var record in records.Where(r => r.State != (int)FindingState.Withdrawn))
         {
             record.State = (int)FindingState.Withdrawn;
             record.WithdrawnAt = payload.WithdrawnAt?.ToDateTimeOffset() ?? time.GetUtcNow();
-            record.WithdrawalReason = ColumnText.Fit(payload.Reason, 1000);
+            // The origin's words, sealed like the finding they are about.
+            record.ProtectedWithdrawalReason = protector.ProtectReason(reason);
         }
-        audit.Record(new AuditEvent
-        {
-            Kind = AuditEventKind.FindingWithdrawn,
-            Actor = header.Origin,
-            FindingId = payload.FindingId,
-            FindingVersion = payload.FindingVersion,
-            Label = header.Label,
-            Counterparty = header.Origin,
-            MessageId = header.MessageId,
-            Detail = records.Count == 0 ? $"withdrawn before delivery: {payload.Reason}" : payload.Reason,
-        });
+        audit.Record(AuditEvents.Withdrawn(header.Origin, payload.FindingId, payload.FindingVersion, header.Label,
+            counterparty: header.Origin, messageId: header.MessageId, note: records.Count == 0 ? "withdrawn before delivery" : null));
         // Kept in the inbox even when nothing was here yet: a finding that arrives after its
         // withdrawal is refused (WithdrawnBeforeDeliveryAsync).
         Settle(opened, accepted: true, "accept", records.Count == 0 ? "nothing held; recorded" : "withdrawn");

@@ -1,8 +1,10 @@
 using Exchange.Domain;
+using Exchange.Domain.Access;
 using Exchange.Domain.Findings;
 using Exchange.Domain.Network;
 using Exchange.Inspect;
 using Exchange.Node.Disclosure;
+using Exchange.Node.Access;
 using Exchange.Node.Api;
 using Exchange.Node.Identity;
 using Exchange.V1;
@@ -11,7 +13,7 @@ using Microsoft.AspNetCore.Authorization;
 
 namespace Exchange.Node.Findings;
 
-internal sealed class FindingGrpcService(FindingStore store, NetworkManifest manifest, FindingLimits limits, InspectUploads uploads) : FindingService.FindingServiceBase
+internal sealed class FindingGrpcService(FindingStore store, FindingGate gate, NetworkManifest manifest, FindingLimits limits, InspectUploads uploads) : FindingService.FindingServiceBase
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
@@ -35,29 +37,18 @@ internal sealed class FindingGrpcService(FindingStore store, NetworkManifest man
         {
             GrpcErrors.InvalidArgument("id", "is required");
         }
-        var found = await store.GetAsync(request.Id, request.Version, context.CancellationToken);
-        if (found is null)
+        var notFound = $"no finding '{request.Id}'{(request.Version > 0 ? $" version {request.Version}" : "")} on this node";
+        var record = await store.GetAsync(request.Id, request.Version, context.CancellationToken);
+        if (record is null)
         {
-            GrpcErrors.NotFound($"no finding '{request.Id}'{(request.Version > 0 ? $" version {request.Version}" : "")} on this node");
+            GrpcErrors.NotFound(notFound);
         }
-        var f = found.Value;
-        var clientId = context.ClientId();
-        if (f.Finding.Label.Level == TlpLevel.Red && !context.HasScope(Scopes.FindingsReadRed))
-        {
-            const string why = "reading a RED finding needs the scope findings:read:red";
-            await store.RecordAccessDeniedAsync(f.Finding, clientId, why, context.CancellationToken);
-            GrpcErrors.PermissionDenied(why);
-        }
-        if (f.Finding.Label.Level.IsClassified())
-        {
-            // The read is on the record before the content leaves the node.
-            await store.RecordReadAsync(f.Finding, clientId, context.CancellationToken);
-        }
+        var finding = await gate.ReadAsync(Caller.From(context), record, "get", notFound, context.CancellationToken);
         // Decisions exist only where the finding originated; a received finding has none.
         return new GetFindingResponse
         {
-            Finding = f.Finding,
-            Decisions = { await store.DecisionsAsync(f.Record.Id, f.Record.Version, context.CancellationToken) },
+            Finding = finding,
+            Decisions = { await store.DecisionsAsync(record.Id, record.Version, context.CancellationToken) },
         };
     }
 
@@ -78,10 +69,14 @@ internal sealed class FindingGrpcService(FindingStore store, NetworkManifest man
             after = seq;
         }
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
-        var (page, last) = await store.ListAsync(request, after, pageSize, context.HasScope(Scopes.FindingsReadRed), context.CancellationToken);
+        var caller = Caller.From(context);
+        // The rule, asked label by label, says what this caller may list; the query leaves out the rest.
+        var readable = Enum.GetValues<TlpLevel>().Where(l => FindingAccessRule.Decide(caller.Scopes, l, held: false).MayReadContent).ToArray();
+        var (page, last) = await store.ListAsync(request, after, pageSize, readable, context.CancellationToken);
+        var shown = await gate.ReadAsync(caller, page, "list", context.CancellationToken);
         return new ListFindingsResponse
         {
-            Findings = { page },
+            Findings = { shown.OfType<Finding>().Select(f => f.ToSummary()) },
             NextPageToken = last is { } l ? PageToken.Encode(l) : "",
         };
     }
@@ -107,8 +102,10 @@ internal sealed class FindingGrpcService(FindingStore store, NetworkManifest man
         {
             GrpcErrors.InvalidArgument("the withdrawal is not valid", violations);
         }
-        var finding = await store.WithdrawAsync(request.Id, request.Reason, context.ClientId(), context.CancellationToken);
-        return new WithdrawFindingResponse { Finding = finding };
+        // The answer says what changed and nothing of the content: withdrawing needs findings:submit
+        // alone, which does not let the caller read the finding.
+        var withdrawn = await store.WithdrawAsync(request.Id, request.Reason, context.ClientId(), context.CancellationToken);
+        return new WithdrawFindingResponse { Id = withdrawn.Id, Version = withdrawn.Version, State = (FindingState)withdrawn.State };
     }
 
     [Authorize(Scopes.FindingsSubmit)]

@@ -25,6 +25,7 @@ internal static class FindingMapping
         RequestHash = requestHash,
         ProtectedContent = protectedContent,
         ReceivedAt = finding.ReceivedAt?.ToDateTimeOffset(),
+        AvailableAt = (finding.ReceivedAt ?? finding.SubmittedAt).ToDateTimeOffset(),
         NoRedistribution = finding.Policy?.NoRedistribution ?? false,
     };
 
@@ -34,10 +35,27 @@ internal static class FindingMapping
         var finding = protector.Unprotect(record.ProtectedContent);
         finding.State = (FindingState)record.State;
         finding.WithdrawnAt = record.WithdrawnAt is { } w ? Timestamp.FromDateTimeOffset(w) : null;
-        finding.WithdrawalReason = record.WithdrawalReason ?? "";
+        finding.WithdrawalReason = protector.UnprotectReason(record.ProtectedWithdrawalReason);
         finding.ReceivedAt = record.ReceivedAt is { } r ? Timestamp.FromDateTimeOffset(r) : null;
         return finding;
     }
+
+    /// <summary>
+    /// What of a version may be shown without its content: ids, origin, version, the TLP level,
+    /// state and times. No caveats, policy, content or withdrawal reason (all free text).
+    /// </summary>
+    public static Finding ToMetadata(this FindingRecord record) => new()
+    {
+        Id = record.Id,
+        OriginInstitute = record.OriginInstitute,
+        Version = record.Version,
+        Label = new Label { Level = (TlpLevel)record.Label },
+        State = (FindingState)record.State,
+        SubmittedBy = record.SubmittedBy,
+        SubmittedAt = Timestamp.FromDateTimeOffset(record.SubmittedAt),
+        WithdrawnAt = record.WithdrawnAt is { } w ? Timestamp.FromDateTimeOffset(w) : null,
+        ReceivedAt = record.ReceivedAt is { } r ? Timestamp.FromDateTimeOffset(r) : null,
+    };
 
     public static FindingSummary ToSummary(this Finding finding) => new()
     {

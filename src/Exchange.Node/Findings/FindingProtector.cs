@@ -15,6 +15,7 @@ public sealed class FindingProtector(IDataProtectionProvider provider)
     private const byte Format = 1;
     private const int SaltLength = 16;
     private readonly IDataProtector _protector = provider.CreateProtector("Exchange.Findings.Content.v1");
+    private readonly IDataProtector _reasons = provider.CreateProtector("Exchange.Findings.WithdrawalReason.v1");
 
     public byte[] Protect(Finding finding, out byte[] contentHash)
     {
@@ -41,6 +42,13 @@ public sealed class FindingProtector(IDataProtectionProvider provider)
     }
 
     public Finding Unprotect(byte[] protectedContent) => Unprotect(protectedContent, out _);
+
+    /// <summary>Seals a withdrawal reason (the origin's free text, as sensitive as the finding it withdraws).</summary>
+    public byte[] ProtectReason(string reason) => _reasons.Protect(System.Text.Encoding.UTF8.GetBytes(reason));
+
+    /// <summary>The reason sealed by <see cref="ProtectReason"/>; empty for none.</summary>
+    public string UnprotectReason(byte[]? protectedReason) =>
+        protectedReason is null ? "" : System.Text.Encoding.UTF8.GetString(_reasons.Unprotect(protectedReason));
 
     private static byte[] ContentHash(ReadOnlySpan<byte> salt, FindingContent? content)
     {

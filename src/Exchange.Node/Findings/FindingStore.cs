@@ -83,7 +83,7 @@ public sealed class FindingStore(
         RecordSubmission(finding, previous, contentHash, clientId);
         if (previous is not null)
         {
-            await disclosures.SupersedeAsync(id, previous.Version, (TlpLevel)previous.Label, decisions, clientId, now, cancellationToken);
+            await disclosures.SupersedeAsync(id, previous.Version, decisions, clientId, now, cancellationToken);
         }
         disclosures.Decide(finding, decisions, clientId, now);
 
@@ -104,13 +104,11 @@ public sealed class FindingStore(
     public IReadOnlyList<PolicyDecision> Preview(PreviewDisclosureRequest request) =>
         policy.Decide(DisclosureSubject.From(Self, request.Label, Normalize(request.Policy ?? new AccessPolicy(), request.Label?.Level ?? TlpLevel.Unspecified), request.Content), time.GetUtcNow());
 
-    public async Task<(FindingRecord Record, Finding Finding)?> GetAsync(string id, int version, CancellationToken cancellationToken)
-    {
-        var record = version > 0
-            ? await db.Findings.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.Version == version, cancellationToken)
-            : await db.Findings.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.IsCurrent, cancellationToken);
-        return record is null ? null : (record, record.ToFinding(protector));
-    }
+    /// <summary>A stored version (the current one for <paramref name="version"/> 0), or null; nothing is unsealed here.</summary>
+    public Task<FindingRecord?> GetAsync(string id, int version, CancellationToken cancellationToken) =>
+        version > 0
+            ? db.Findings.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.Version == version, cancellationToken)
+            : db.Findings.AsNoTracking().SingleOrDefaultAsync(f => f.Id == id && f.IsCurrent, cancellationToken);
 
     public async Task<IReadOnlyList<V1.DisclosureDecision>> DecisionsAsync(string id, int version, CancellationToken cancellationToken) =>
         (await db.Decisions.AsNoTracking()
@@ -119,9 +117,15 @@ public sealed class FindingStore(
             .ToListAsync(cancellationToken))
         .Select(d => d.ToProto()).ToArray();
 
-    public async Task<(IReadOnlyList<FindingSummary> Page, long? LastSeq)> ListAsync(ListFindingsRequest request, long? afterSeq, int pageSize, bool mayReadRed, CancellationToken cancellationToken)
+    /// <summary>
+    /// One page of current versions, newest first, among those whose label is in
+    /// <paramref name="readableLabels"/> (what the access rule lets the caller read) and that are
+    /// not held here: the rows, still sealed, and the sequence number to continue after.
+    /// </summary>
+    public async Task<(IReadOnlyList<FindingRecord> Page, long? LastSeq)> ListAsync(ListFindingsRequest request, long? afterSeq, int pageSize, IReadOnlyCollection<TlpLevel> readableLabels, CancellationToken cancellationToken)
     {
-        var query = db.Findings.AsNoTracking().Where(f => f.IsCurrent);
+        var readable = readableLabels.Select(l => (int)l).ToArray();
+        var query = db.Findings.AsNoTracking().Where(f => f.IsCurrent && f.HeldUntil == null && readable.Contains(f.Label));
         if (afterSeq is { } after)
         {
             query = query.Where(f => f.Seq < after);
@@ -129,10 +133,6 @@ public sealed class FindingStore(
         if (!request.IncludeWithdrawn)
         {
             query = query.Where(f => f.State != (int)FindingState.Withdrawn);
-        }
-        if (!mayReadRed)
-        {
-            query = query.Where(f => f.Label != (int)TlpLevel.Red);
         }
         if (request.Labels.Count > 0)
         {
@@ -163,12 +163,25 @@ public sealed class FindingStore(
             var toTime = to.ToDateTimeOffset();
             query = query.Where(f => f.SubmittedAt < toTime);
         }
+        if (request.ReceivedAfter is { } receivedFrom)
+        {
+            var fromTime = receivedFrom.ToDateTimeOffset();
+            query = query.Where(f => f.AvailableAt >= fromTime);
+        }
+        if (request.ReceivedBefore is { } receivedTo)
+        {
+            var toTime = receivedTo.ToDateTimeOffset();
+            query = query.Where(f => f.AvailableAt < toTime);
+        }
         var rows = await query.OrderByDescending(f => f.Seq).Take(pageSize + 1).ToListAsync(cancellationToken);
-        var page = rows.Take(pageSize).Select(r => r.ToFinding(protector).ToSummary()).ToArray();
-        return (page, rows.Count > pageSize ? rows[pageSize - 1].Seq : null);
+        return (rows.Take(pageSize).ToArray(), rows.Count > pageSize ? rows[pageSize - 1].Seq : null);
     }
 
-    public async Task<Finding> WithdrawAsync(string id, string reason, string clientId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Withdraws one of this institute's findings (every version) and tells whoever holds a version.
+    /// Withdrawing it again changes nothing. Returns the withdrawn current version's row.
+    /// </summary>
+    public async Task<FindingRecord> WithdrawAsync(string id, string reason, string clientId, CancellationToken cancellationToken)
     {
         var record = await CurrentAsync(id, cancellationToken);
         if (record is null)
@@ -181,49 +194,19 @@ public sealed class FindingStore(
         }
         if (record.State == (int)FindingState.Withdrawn)
         {
-            return record.ToFinding(protector);
+            return record;
         }
         var now = time.GetUtcNow();
         record.State = (int)FindingState.Withdrawn;
         record.WithdrawnAt = now;
-        record.WithdrawalReason = reason;
-        var finding = record.ToFinding(protector);
-        audit.Record(new AuditEvent
-        {
-            Kind = AuditEventKind.FindingWithdrawn,
-            Actor = clientId,
-            FindingId = id,
-            FindingVersion = record.Version,
-            Label = finding.Label.Level,
-            Detail = reason,
-        });
+        // The reason is the origin's free text about the finding: sealed with it, never in a clear column.
+        record.ProtectedWithdrawalReason = protector.ProtectReason(reason);
+        audit.Record(AuditEvents.Withdrawn(clientId, id, record.Version, (TlpLevel)record.Label));
         await disclosures.WithdrawAsync(record, reason, clientId, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         outbox.Notify();
-        return finding;
+        return record;
     }
-
-    public Task RecordReadAsync(Finding finding, string clientId, CancellationToken cancellationToken) =>
-        audit.RecordNowAsync(new AuditEvent
-        {
-            Kind = AuditEventKind.FindingRead,
-            Actor = clientId,
-            FindingId = finding.Id,
-            FindingVersion = finding.Version,
-            Label = finding.Label.Level,
-            Counterparty = finding.OriginInstitute == Self ? "" : finding.OriginInstitute,
-        }, cancellationToken);
-
-    public Task RecordAccessDeniedAsync(Finding finding, string clientId, string why, CancellationToken cancellationToken) =>
-        audit.RecordNowAsync(new AuditEvent
-        {
-            Kind = AuditEventKind.AccessDenied,
-            Actor = clientId,
-            FindingId = finding.Id,
-            FindingVersion = finding.Version,
-            Label = finding.Label.Level,
-            Detail = why,
-        }, cancellationToken);
 
     private Task<FindingRecord?> CurrentAsync(string id, CancellationToken cancellationToken) =>
         db.Findings.SingleOrDefaultAsync(f => f.Id == id && f.IsCurrent, cancellationToken);

@@ -1,5 +1,3 @@
-using Exchange.Node.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -7,54 +5,143 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Exchange.Node.Identity;
 
 /// <summary>
-/// Makes the OpenIddict application store match configuration at start: configured clients are
-/// created or updated (the secret is hashed by OpenIddict), clients no longer configured are removed.
+/// Keeps the OpenIddict application store equal to <c>Identity:Clients</c>, at start and whenever
+/// the configuration is reloaded: configured clients are created or updated (the secret hashed by
+/// OpenIddict), clients removed or disabled are deleted. A client that is removed, disabled, loses a
+/// scope or gets a new secret has every token it holds revoked at once; with token entry validation
+/// (see <see cref="IdentityExtensions"/>) those tokens stop working on the next call, not when they
+/// expire, and open subscriptions end (<see cref="TokenRevocations"/>).
 /// </summary>
-internal sealed class ClientSeeder(IServiceProvider services, IOptions<NodeIdentityOptions> options, ILogger<ClientSeeder> logger) : IHostedService
+internal sealed class ClientSeeder(
+    IServiceProvider services,
+    IOptionsMonitor<NodeIdentityOptions> options,
+    TokenRevocations revocations,
+    ILogger<ClientSeeder> logger) : IHostedService, IDisposable
 {
+    private readonly SemaphoreSlim _sync = new(1, 1);
+    private IDisposable? _onChange;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using var scope = services.CreateAsyncScope();
-        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-        var configured = options.Value.Clients.ToDictionary(c => c.ClientId, StringComparer.Ordinal);
-
-        await foreach (var application in manager.ListAsync(cancellationToken: cancellationToken))
-        {
-            var clientId = await manager.GetClientIdAsync(application, cancellationToken);
-            if (clientId is null || !configured.ContainsKey(clientId))
-            {
-                await manager.DeleteAsync(application, cancellationToken);
-                logger.LogInformation("Removed client {ClientId}: no longer configured", clientId);
-            }
-        }
-
-        foreach (var client in configured.Values)
-        {
-            var descriptor = new OpenIddictApplicationDescriptor
-            {
-                ClientId = client.ClientId,
-                ClientSecret = client.ClientSecret,
-                ClientType = ClientTypes.Confidential,
-                DisplayName = client.DisplayName ?? client.ClientId,
-                Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials },
-            };
-            // Scope permissions make OpenIddict refuse a token request for a scope the client lacks.
-            foreach (var scopeName in client.Scopes)
-            {
-                descriptor.Permissions.Add(Permissions.Prefixes.Scope + scopeName);
-            }
-            var existing = await manager.FindByClientIdAsync(client.ClientId, cancellationToken);
-            if (existing is null)
-            {
-                await manager.CreateAsync(descriptor, cancellationToken);
-            }
-            else
-            {
-                await manager.UpdateAsync(existing, descriptor, cancellationToken);
-            }
-        }
-        logger.LogInformation("{Count} OAuth clients configured", configured.Count);
+        await SyncAsync(options.CurrentValue, cancellationToken);
+        _onChange = options.OnChange(changed => _ = SyncOnReloadAsync(changed));
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    private async Task SyncOnReloadAsync(NodeIdentityOptions changed)
+    {
+        try
+        {
+            await SyncAsync(changed, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // A reload that cannot be applied leaves the clients as they were; say so loudly.
+            logger.LogError(e, "Identity:Clients changed but could not be applied; the clients stay as they were");
+        }
+    }
+
+    /// <summary>Makes the store match <paramref name="configured"/>; returns how many clients had their tokens revoked.</summary>
+    public async Task<int> SyncAsync(NodeIdentityOptions configured, CancellationToken cancellationToken)
+    {
+        await _sync.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            var wanted = configured.Clients.Where(c => !c.Disabled).ToDictionary(c => c.ClientId, StringComparer.Ordinal);
+            var revoked = 0;
+
+            var existing = new List<object>();
+            await foreach (var application in applications.ListAsync(cancellationToken: cancellationToken))
+            {
+                existing.Add(application);
+            }
+            foreach (var application in existing)
+            {
+                var clientId = await applications.GetClientIdAsync(application, cancellationToken);
+                if (clientId is not null && wanted.TryGetValue(clientId, out var client))
+                {
+                    if (await LosesAccessAsync(applications, application, client, cancellationToken))
+                    {
+                        await RevokeAsync(tokens, applications, application, cancellationToken);
+                        revoked++;
+                        logger.LogWarning("Client {ClientId} lost a scope or changed its secret: its tokens are revoked", clientId);
+                    }
+                    await applications.UpdateAsync(application, Descriptor(client), cancellationToken);
+                    continue;
+                }
+                await RevokeAsync(tokens, applications, application, cancellationToken);
+                await applications.DeleteAsync(application, cancellationToken);
+                revoked++;
+                logger.LogWarning("Removed client {ClientId} ({Why}): its tokens are revoked", clientId,
+                    configured.Clients.Any(c => c.ClientId == clientId) ? "disabled" : "no longer configured");
+            }
+            foreach (var client in wanted.Values)
+            {
+                if (await applications.FindByClientIdAsync(client.ClientId, cancellationToken) is null)
+                {
+                    await applications.CreateAsync(Descriptor(client), cancellationToken);
+                }
+            }
+            logger.LogInformation("{Count} OAuth clients configured", wanted.Count);
+            if (revoked > 0)
+            {
+                revocations.Announce();
+            }
+            return revoked;
+        }
+        finally
+        {
+            _sync.Release();
+        }
+    }
+
+    // Losing a scope, or a new secret (the old one may have leaked), ends what the client holds now.
+    private static async Task<bool> LosesAccessAsync(IOpenIddictApplicationManager applications, object application, ClientOptions client, CancellationToken cancellationToken)
+    {
+        var granted = (await applications.GetPermissionsAsync(application, cancellationToken))
+            .Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
+            .Select(p => p[Permissions.Prefixes.Scope.Length..]);
+        return granted.Except(client.Scopes, StringComparer.Ordinal).Any()
+            || !await applications.ValidateClientSecretAsync(application, client.ClientSecret, cancellationToken);
+    }
+
+    private static async Task RevokeAsync(IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications, object application, CancellationToken cancellationToken)
+    {
+        if (await applications.GetIdAsync(application, cancellationToken) is { } id)
+        {
+            await tokens.RevokeByApplicationIdAsync(id, cancellationToken);
+        }
+    }
+
+    private static OpenIddictApplicationDescriptor Descriptor(ClientOptions client)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = client.ClientId,
+            ClientSecret = client.ClientSecret,
+            ClientType = ClientTypes.Confidential,
+            DisplayName = client.DisplayName ?? client.ClientId,
+            Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials },
+        };
+        // Scope permissions make OpenIddict refuse a token request for a scope the client lacks.
+        foreach (var scopeName in client.Scopes)
+        {
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + scopeName);
+        }
+        return descriptor;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _onChange?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _onChange?.Dispose();
+        _sync.Dispose();
+    }
 }

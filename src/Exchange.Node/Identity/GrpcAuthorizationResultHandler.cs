@@ -34,8 +34,11 @@ internal sealed class GrpcAuthorizationResultHandler : IAuthorizationMiddlewareR
             return;
         }
         var scopes = policy.Requirements.OfType<ScopeRequirement>().Select(r => r.Scope).ToArray();
+        var anyOf = policy.Requirements.OfType<AnyScopeRequirement>().SelectMany(r => r.Scopes).ToArray();
         WriteStatus(context, StatusCode.PermissionDenied,
-            scopes.Length > 0 ? $"this call needs the scope {string.Join(" and ", scopes)}" : "permission denied");
+            scopes.Length > 0 ? $"this call needs the scope {string.Join(" and ", scopes)}"
+            : anyOf.Length > 0 ? $"this call needs one of the scopes {string.Join(", ", anyOf)}"
+            : "permission denied");
     }
 
     // A trailers-only gRPC response: HTTP 200 with grpc-status and grpc-message as headers.

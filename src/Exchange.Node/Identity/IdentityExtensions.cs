@@ -53,6 +53,10 @@ public static class IdentityExtensions
             {
                 // The node validates the tokens it issued itself, with the same Data Protection keys.
                 validation.UseLocalServer();
+                // Every call looks up the token's entry in the database, so a token stops working when
+                // its client is removed, disabled or loses a scope (ClientSeeder revokes its tokens),
+                // not when it expires. The lookup is one indexed query per call.
+                validation.EnableTokenEntryValidation();
                 validation.UseDataProtection();
                 validation.UseAspNetCore();
             });
@@ -71,10 +75,17 @@ public static class IdentityExtensions
                     .RequireAuthenticatedUser()
                     .AddRequirements(new ScopeRequirement(scope)));
             }
+            authorization.AddPolicy(AnyScopeRequirement.NetworkRead, policy => policy
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .AddRequirements(new AnyScopeRequirement([Scopes.FindingsRead, Scopes.AuditRead, Scopes.NetworkAdmin])));
         });
         builder.Services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        builder.Services.AddSingleton<IAuthorizationHandler, AnyScopeRequirementHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();
-        builder.Services.AddHostedService<ClientSeeder>();
+        builder.Services.AddSingleton<TokenRevocations>();
+        builder.Services.AddSingleton<ClientSeeder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ClientSeeder>());
         return builder;
     }
 
@@ -83,6 +94,28 @@ public static class IdentityExtensions
 
 /// <summary>The caller's token must carry this scope.</summary>
 public sealed record ScopeRequirement(string Scope) : IAuthorizationRequirement;
+
+/// <summary>The caller's token must carry at least one of these scopes.</summary>
+public sealed record AnyScopeRequirement(IReadOnlyList<string> Scopes) : IAuthorizationRequirement
+{
+    /// <summary>
+    /// The policy for reading the network manifest: public facts that staff (findings:read), auditors
+    /// (audit:read, to check signatures against it) and administrators all need.
+    /// </summary>
+    public const string NetworkRead = "network:read";
+}
+
+internal sealed class AnyScopeRequirementHandler : AuthorizationHandler<AnyScopeRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AnyScopeRequirement requirement)
+    {
+        if (requirement.Scopes.Any(context.User.HasScope))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}
 
 internal sealed class ScopeRequirementHandler : AuthorizationHandler<ScopeRequirement>
 {

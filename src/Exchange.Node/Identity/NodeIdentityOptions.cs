@@ -27,4 +27,7 @@ public sealed class ClientOptions
     public string? DisplayName { get; set; }
 
     public List<string> Scopes { get; set; } = [];
+
+    /// <summary>A disabled client gets no token, and every token it holds stops working at once.</summary>
+    public bool Disabled { get; set; }
 }

@@ -19,7 +19,7 @@ internal sealed class NetworkGrpcService(NetworkManifest manifest, NodeKeyRing k
             EncryptionKey = Convert.ToBase64String(keys.EncryptionPublicKey),
         });
 
-    [Authorize(Scopes.FindingsRead)]
+    [Authorize(Identity.AnyScopeRequirement.NetworkRead)]
     public override Task<GetNetworkResponse> GetNetwork(GetNetworkRequest request, ServerCallContext context)
     {
         var response = new GetNetworkResponse
@@ -35,15 +35,15 @@ internal sealed class NetworkGrpcService(NetworkManifest manifest, NodeKeyRing k
         return Task.FromResult(response);
     }
 
-    [Authorize(Scopes.FindingsRead)]
+    [Authorize(Identity.AnyScopeRequirement.NetworkRead)]
     public override Task<ListInstitutesResponse> ListInstitutes(ListInstitutesRequest request, ServerCallContext context) =>
         Task.FromResult(new ListInstitutesResponse { Institutes = { Institutes() } });
 
-    [Authorize(Scopes.FindingsRead)]
+    [Authorize(Identity.AnyScopeRequirement.NetworkRead)]
     public override Task<ListGroupsResponse> ListGroups(ListGroupsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListGroupsResponse { Groups = { Groups() } });
 
-    [Authorize(Scopes.FindingsRead)]
+    [Authorize(Identity.AnyScopeRequirement.NetworkRead)]
     public override Task<ListAgreementsResponse> ListAgreements(ListAgreementsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListAgreementsResponse { Agreements = { Agreements() } });
 

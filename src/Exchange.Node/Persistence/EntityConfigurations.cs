@@ -21,6 +21,7 @@ internal sealed class FindingRecordConfiguration : IEntityTypeConfiguration<Find
         // A retried Submit finds its first attempt here: one finding per client and request id.
         b.HasIndex(f => new { f.SubmittedBy, f.RequestId }).IsUnique();
         b.HasIndex(f => new { f.IsCurrent, f.Seq });
+        b.HasIndex(f => f.HeldUntil);
     }
 }
 
@@ -47,7 +48,9 @@ internal sealed class AuditEventRecordConfiguration : IEntityTypeConfiguration<A
         b.Property(e => e.FindingId).HasMaxLength(80);
         b.Property(e => e.Counterparty).HasMaxLength(32);
         b.HasIndex(e => e.LeafIndex).IsUnique();
-        b.HasIndex(e => e.FindingId);
+        // The feed looks up a finding's history by kind; reads of a popular finding would otherwise
+        // be scanned with it.
+        b.HasIndex(e => new { e.FindingId, e.Kind });
         b.HasIndex(e => e.Counterparty);
         b.HasIndex(e => new { e.Kind, e.LeafIndex });
     }

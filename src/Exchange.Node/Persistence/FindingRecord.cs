@@ -24,7 +24,23 @@ public sealed class FindingRecord
     public byte[]? RequestHash { get; set; }
     public required byte[] ProtectedContent { get; set; }
     public DateTimeOffset? WithdrawnAt { get; set; }
+    /// <summary>
+    /// Before the reason was sealed, it was kept here in clear; <c>WithdrawalReasonSealer</c> seals any
+    /// such left-over at start and clears it. Nothing writes it any more.
+    /// </summary>
     public string? WithdrawalReason { get; set; }
+    /// <summary>The withdrawal reason, sealed with Data Protection like the content: it is the origin's free text.</summary>
+    public byte[]? ProtectedWithdrawalReason { get; set; }
     public DateTimeOffset? ReceivedAt { get; set; }
+    /// <summary>
+    /// When this version became readable here: submitted (ours), arrived (a peer's), or released
+    /// when its embargo passed on this node's clock (a peer's that was held). Lists filter on it.
+    /// </summary>
+    public DateTimeOffset AvailableAt { get; set; }
+    /// <summary>
+    /// A received version held until its embargo passes on this node's clock (less the tolerated
+    /// skew): shown to no one until then. Null once released, and for everything not held.
+    /// </summary>
+    public DateTimeOffset? HeldUntil { get; set; }
     public bool NoRedistribution { get; set; }
 }

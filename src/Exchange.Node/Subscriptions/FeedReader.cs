@@ -1,7 +1,6 @@
-using Exchange.Domain;
+using Exchange.Domain.Access;
 using Exchange.Domain.Subscriptions;
-using Exchange.Node.Audit;
-using Exchange.Node.Findings;
+using Exchange.Node.Access;
 using Exchange.Node.Persistence;
 using Exchange.V1;
 using Microsoft.EntityFrameworkCore;
@@ -20,10 +19,18 @@ public sealed record FeedPage(IReadOnlyList<FeedEvent> Events, ulong ScannedTo, 
 /// order, as the single writer, and a subscriber reads only below the committed head, so an event
 /// can never appear behind a cursor that was already handed out (an identity column could: its
 /// values are taken before commit, in any order).
+/// <para>
+/// What a subscriber is shown is decided from the log alone, so that a replay from any cursor shows
+/// the same: a version is shown at the entry where it became readable here (<see cref="FeedEvents.Shows"/>)
+/// if the access rule and the subscriber's filter let it see that version. A subscriber is told
+/// when the version it was shown stops being current, whatever replaced it: a later version it may
+/// not see, or a withdrawal, gives a <see cref="FeedEvent.Withheld"/> event that names only its own
+/// version.
+/// </para>
 /// </summary>
-public sealed class FeedReader(NodeDbContext db, FindingProtector protector, AuditRecorder audit, IOptions<NodeOptions> node, IOptions<SubscriptionOptions> options)
+public sealed class FeedReader(NodeDbContext db, FindingGate gate, IOptions<SubscriptionOptions> options)
 {
-    private static readonly string WithdrawnKind = nameof(AuditEventKind.FindingWithdrawn);
+    private const string Via = "subscription";
     private static readonly string[] FeedKinds = [.. FeedEvents.AuditKinds];
 
     /// <summary>The cursor of the end of the feed: the number of entries in the log.</summary>
@@ -35,7 +42,7 @@ public sealed class FeedReader(NodeDbContext db, FindingProtector protector, Aud
     /// page budget (one event at least). Reads of AMBER and above are committed to the audit log
     /// before this returns, so before the content leaves the node.
     /// </summary>
-    public async Task<FeedPage> ReadAsync(ulong after, FeedFilter filter, string clientId, int max, CancellationToken cancellationToken)
+    public async Task<FeedPage> ReadAsync(ulong after, FeedFilter filter, Caller caller, int max, CancellationToken cancellationToken)
     {
         var size = await db.AuditHead.AsNoTracking().Select(h => h.Size).SingleAsync(cancellationToken);
         // Cursor c is the entry at index c - 1, so "after c" starts at index c.
@@ -54,126 +61,215 @@ public sealed class FeedReader(NodeDbContext db, FindingProtector protector, Aud
 
         var recorded = rows.Select(r => (r.LeafIndex, Event: AuditEvent.Parser.ParseFrom(r.Event))).ToList();
         var ids = recorded.Select(r => r.Event.FindingId).Distinct().ToArray();
-        // The clear columns first: the filter needs no content, and most of a page may not match.
+        var histories = await HistoriesAsync(ids, size, cancellationToken);
+
+        bool Visible(StoredVersion v) =>
+            FindingAccessRule.Decide(caller.Scopes, (TlpLevel)v.Label, held: false).MayReadContent
+            && filter.Matches(new FeedSubject(v.OriginInstitute, (TlpLevel)v.Label, (RiskDomain)v.RiskDomain, v.ModelName, v.ModelDeveloper));
+
+        // Each chosen event, and the stored version whose content (or withdrawal reason) it carries.
+        var chosen = new List<(FeedEvent Event, StoredVersion? Read)>();
+        long contentBytes = 0;
+        var more = rows.Count == max;
+        foreach (var (leafIndex, recordedEvent) in recorded)
+        {
+            if (!histories.TryGetValue(recordedEvent.FindingId, out var history))
+            {
+                continue;
+            }
+            FeedEvent? feedEvent;
+            StoredVersion? read;
+            if (recordedEvent.Kind == AuditEventKind.FindingWithdrawn)
+            {
+                (feedEvent, read) = Withdrawal(history, leafIndex, recordedEvent, Visible);
+            }
+            else
+            {
+                (feedEvent, read) = Shown(history, leafIndex, recordedEvent, Visible);
+            }
+            if (feedEvent is null)
+            {
+                continue;
+            }
+            if (read is not null && feedEvent.Kind != FeedEventKind.Withdrawn)
+            {
+                if (chosen.Count > 0 && contentBytes + read.ContentBytes > options.Value.PageContentBytes)
+                {
+                    // The page is full: stop before this event, which the next page starts with.
+                    scannedTo = (ulong)leafIndex;
+                    more = true;
+                    break;
+                }
+                contentBytes += read.ContentBytes;
+            }
+            feedEvent.Cursor = FeedEvents.CursorOf(leafIndex);
+            feedEvent.OccurredAt = recordedEvent.OccurredAt;
+            chosen.Add((feedEvent, read));
+        }
+
+        var events = await AttachContentAsync(chosen, caller, cancellationToken);
+        return new FeedPage(events, scannedTo, more);
+    }
+
+    /// <summary>A version becoming readable here: shown if the subscriber may see it, else a withheld supersession of what it holds.</summary>
+    private static (FeedEvent?, StoredVersion?) Shown(FindingHistory history, long leafIndex, AuditEvent recorded, Func<StoredVersion, bool> visible)
+    {
+        var version = history.Version(recorded.FindingVersion);
+        // An arrival held for an embargo is shown at its release, not here.
+        if (version is null || history.ShownAt(version.Version) != leafIndex)
+        {
+            return (null, null);
+        }
+        if (visible(version))
+        {
+            return (Event(FeedEvents.Classify(recorded.Kind, version.Version), version), version);
+        }
+        // Someone shown the version this one replaces is told it is no longer current, no more.
+        var held = history.NewestShownBefore(leafIndex, except: version.Version);
+        if (held is null || held.Version > version.Version || !visible(held) || history.WithdrawnBefore(held.Version, leafIndex))
+        {
+            return (null, null);
+        }
+        var notice = Event(FeedEventKind.Superseded, held);
+        notice.Withheld = true;
+        return (notice, null);
+    }
+
+    /// <summary>
+    /// A withdrawal, told once to whoever was shown a version it covers, about the newest such
+    /// version: with the origin's reason if that is the version the withdrawal is about (the reason
+    /// being that version's free text, its read is audited), withheld otherwise.
+    /// </summary>
+    private static (FeedEvent?, StoredVersion?) Withdrawal(FindingHistory history, long leafIndex, AuditEvent recorded, Func<StoredVersion, bool> visible)
+    {
+        var shown = history.ShownBefore(leafIndex).Where(v => v.Version <= recorded.FindingVersion).ToList();
+        var newest = shown.MaxBy(v => v.Version);
+        var held = shown.Where(visible).MaxBy(v => v.Version);
+        if (held is null || history.WithdrawnBefore(held.Version, leafIndex))
+        {
+            return (null, null);
+        }
+        var feedEvent = Event(FeedEventKind.Withdrawn, held);
+        if (held != newest)
+        {
+            feedEvent.Withheld = true;
+            return (feedEvent, null);
+        }
+        return (feedEvent, held);
+    }
+
+    private static FeedEvent Event(FeedEventKind kind, StoredVersion version) => new()
+    {
+        Kind = kind,
+        FindingId = version.Id,
+        FindingVersion = version.Version,
+        OriginInstitute = version.OriginInstitute,
+        Label = (TlpLevel)version.Label,
+    };
+
+    /// <summary>
+    /// Unseals what the chosen events carry, through the access rule's gate, which records the reads
+    /// of AMBER and above and commits them before this returns.
+    /// </summary>
+    private async Task<IReadOnlyList<FeedEvent>> AttachContentAsync(List<(FeedEvent Event, StoredVersion? Read)> chosen, Caller caller, CancellationToken cancellationToken)
+    {
+        var seqs = chosen.Where(c => c.Read is not null).Select(c => c.Read!.Seq).Distinct().ToArray();
+        if (seqs.Length == 0)
+        {
+            return [.. chosen.Select(c => c.Event)];
+        }
+        var records = (await db.Findings.AsNoTracking().Where(f => seqs.Contains(f.Seq)).ToListAsync(cancellationToken)).ToDictionary(r => r.Seq);
+        // One read per event: a version shown twice in a page (its arrival and its withdrawal) is read twice.
+        var reads = chosen.Where(c => c.Read is not null).ToList();
+        var shown = await gate.ReadAsync(caller, [.. reads.Select(c => records[c.Read!.Seq])], Via, cancellationToken);
+        var contents = new Dictionary<FeedEvent, Finding?>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < reads.Count; i++)
+        {
+            contents[reads[i].Event] = shown[i];
+        }
+        var events = new List<FeedEvent>(chosen.Count);
+        foreach (var (feedEvent, read) in chosen)
+        {
+            if (read is null)
+            {
+                events.Add(feedEvent);
+                continue;
+            }
+            var finding = contents[feedEvent];
+            if (feedEvent.Kind == FeedEventKind.Withdrawn)
+            {
+                // Without the content the subscriber still learns of the withdrawal, withheld.
+                feedEvent.Reason = finding?.WithdrawalReason ?? "";
+                feedEvent.Withheld = finding is null;
+                events.Add(feedEvent);
+            }
+            else if (finding is not null)
+            {
+                feedEvent.Finding = finding;
+                events.Add(feedEvent);
+            }
+        }
+        return events;
+    }
+
+    /// <summary>
+    /// Every version of these findings and where in the log (below <paramref name="size"/>) each was
+    /// shown and withdrawn: what a subscriber was shown before any entry follows from these alone.
+    /// </summary>
+    private async Task<Dictionary<string, FindingHistory>> HistoriesAsync(string[] ids, long size, CancellationToken cancellationToken)
+    {
+        // The clear columns only: the filter needs no content, and most of a page may not match.
         var versions = (await db.Findings.AsNoTracking()
                 .Where(f => ids.Contains(f.Id))
                 .Select(f => new StoredVersion(f.Seq, f.Id, f.Version, f.OriginInstitute, f.Label, f.RiskDomain, f.ModelName, f.ModelDeveloper, f.ProtectedContent.Length))
                 .ToListAsync(cancellationToken))
             .ToLookup(f => f.Id);
-        var earlierWithdrawals = await WithdrawalsAsync(recorded, cancellationToken);
-
-        var chosen = new List<(FeedEvent Event, long? Seq)>();
-        long contentBytes = 0;
-        var more = rows.Count == max;
-        foreach (var (leafIndex, recordedEvent) in recorded)
-        {
-            var kind = FeedEvents.Classify(recordedEvent.Kind, recordedEvent.FindingVersion);
-            // A withdrawal names the newest version it covers; a received one may name a version
-            // that never arrived here, and one that covers nothing held here is not news to anyone.
-            var version = versions[recordedEvent.FindingId]
-                .Where(f => kind == FeedEventKind.Withdrawn ? f.Version <= recordedEvent.FindingVersion : f.Version == recordedEvent.FindingVersion)
-                .MaxBy(f => f.Version);
-            if (version is null || (kind == FeedEventKind.Withdrawn && AlreadyWithdrawn(earlierWithdrawals, version, leafIndex)))
-            {
-                continue;
-            }
-            // A withdrawal is told under the higher of its own label and the version's: its reason
-            // is as sensitive as the envelope that carried it.
-            var label = kind == FeedEventKind.Withdrawn ? (TlpLevel)Math.Max(version.Label, (int)recordedEvent.Label) : (TlpLevel)version.Label;
-            if (!filter.Matches(new FeedSubject(version.OriginInstitute, label, (RiskDomain)version.RiskDomain, version.ModelName, version.ModelDeveloper)))
-            {
-                continue;
-            }
-            if (kind != FeedEventKind.Withdrawn && chosen.Count > 0 && contentBytes + version.ContentBytes > options.Value.PageContentBytes)
-            {
-                // The page is full: stop before this event, which the next page starts with.
-                scannedTo = (ulong)leafIndex;
-                more = true;
-                break;
-            }
-            var feedEvent = new FeedEvent
-            {
-                Cursor = FeedEvents.CursorOf(leafIndex),
-                Kind = kind,
-                OccurredAt = recordedEvent.OccurredAt,
-                FindingId = version.Id,
-                FindingVersion = recordedEvent.FindingVersion,
-                OriginInstitute = version.OriginInstitute,
-                Label = label,
-            };
-            if (kind == FeedEventKind.Withdrawn)
-            {
-                feedEvent.Reason = recordedEvent.Detail;
-                chosen.Add((feedEvent, null));
-            }
-            else
-            {
-                contentBytes += version.ContentBytes;
-                chosen.Add((feedEvent, version.Seq));
-            }
-        }
-
-        var seqs = chosen.Where(c => c.Seq is not null).Select(c => c.Seq!.Value).Distinct().ToArray();
-        var contents = seqs.Length == 0 ? [] : await db.Findings.AsNoTracking()
-            .Where(f => seqs.Contains(f.Seq))
-            .ToDictionaryAsync(f => f.Seq, cancellationToken);
-        var reads = 0;
-        foreach (var (feedEvent, seq) in chosen)
-        {
-            if (seq is not { } s)
-            {
-                continue;
-            }
-            feedEvent.Finding = contents[s].ToFinding(protector);
-            if (feedEvent.Label.IsClassified())
-            {
-                RecordRead(feedEvent.Finding, clientId);
-                reads++;
-            }
-        }
-        if (reads > 0)
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-        }
-        return new FeedPage([.. chosen.Select(c => c.Event)], scannedTo, more);
+        var entries = (await db.AuditEvents.AsNoTracking()
+                .Where(e => e.FindingId != null && ids.Contains(e.FindingId) && FeedKinds.Contains(e.Kind) && e.LeafIndex != null && e.LeafIndex < size)
+                .Select(e => new { e.FindingId, LeafIndex = e.LeafIndex!.Value, e.Event })
+                .ToListAsync(cancellationToken))
+            .ToLookup(e => e.FindingId!, e => (e.LeafIndex, Event: AuditEvent.Parser.ParseFrom(e.Event)));
+        return ids.Where(id => versions[id].Any())
+            .ToDictionary(id => id, id => new FindingHistory([.. versions[id]], [.. entries[id]]));
     }
 
     private sealed record StoredVersion(long Seq, string Id, int Version, string OriginInstitute, int Label, int RiskDomain, string ModelName, string ModelDeveloper, int ContentBytes);
 
-    /// <summary>
-    /// A recipient can be told of one withdrawal twice (once for the version a supersession took from
-    /// it, again when the origin withdraws the finding): it is news only if no earlier withdrawal
-    /// already covered the version it comes to here.
-    /// </summary>
-    private static bool AlreadyWithdrawn(ILookup<string, (long LeafIndex, int Version)> earlier, StoredVersion version, long leafIndex) =>
-        earlier[version.Id].Any(w => w.LeafIndex < leafIndex && w.Version >= version.Version);
-
-    private async Task<ILookup<string, (long LeafIndex, int Version)>> WithdrawalsAsync(List<(long LeafIndex, AuditEvent Event)> recorded, CancellationToken cancellationToken)
+    /// <summary>One finding's versions held here, where each was shown, and where each withdrawal (and of which version) was recorded.</summary>
+    private sealed class FindingHistory
     {
-        var withdrawn = recorded.Where(r => r.Event.Kind == AuditEventKind.FindingWithdrawn).ToList();
-        if (withdrawn.Count == 0)
+        private readonly Dictionary<int, StoredVersion> _versions;
+        private readonly Dictionary<int, long> _shownAt = [];
+        private readonly List<(long LeafIndex, int Version)> _withdrawals = [];
+
+        public FindingHistory(IReadOnlyList<StoredVersion> versions, IReadOnlyList<(long LeafIndex, AuditEvent Event)> entries)
         {
-            return Array.Empty<(string, long, int)>().ToLookup(w => w.Item1, w => (w.Item2, w.Item3));
+            _versions = versions.ToDictionary(v => v.Version);
+            foreach (var (leafIndex, recorded) in entries.OrderBy(e => e.LeafIndex))
+            {
+                if (recorded.Kind == AuditEventKind.FindingWithdrawn)
+                {
+                    _withdrawals.Add((leafIndex, recorded.FindingVersion));
+                }
+                else if (FeedEvents.Shows(recorded))
+                {
+                    _shownAt.TryAdd(recorded.FindingVersion, leafIndex);
+                }
+            }
         }
-        var ids = withdrawn.Select(r => r.Event.FindingId).Distinct().ToArray();
-        var last = withdrawn[^1].LeafIndex;
-        // Withdrawals are rare: every one of these findings' up to the last here is a small read.
-        var all = await db.AuditEvents.AsNoTracking()
-            .Where(e => e.Kind == WithdrawnKind && e.FindingId != null && ids.Contains(e.FindingId) && e.LeafIndex < last)
-            .Select(e => new { e.FindingId, LeafIndex = e.LeafIndex!.Value, e.Event })
-            .ToListAsync(cancellationToken);
-        return all.ToLookup(w => w.FindingId!, w => (w.LeafIndex, AuditEvent.Parser.ParseFrom(w.Event).FindingVersion));
-    }
 
-    private void RecordRead(Finding finding, string clientId) => audit.Record(new AuditEvent
-    {
-        Kind = AuditEventKind.FindingRead,
-        Actor = clientId,
-        FindingId = finding.Id,
-        FindingVersion = finding.Version,
-        Label = finding.Label.Level,
-        Counterparty = finding.OriginInstitute == node.Value.InstituteId ? "" : finding.OriginInstitute,
-        Detail = "subscription",
-    });
+        public StoredVersion? Version(int version) => _versions.GetValueOrDefault(version);
+
+        public long? ShownAt(int version) => _shownAt.TryGetValue(version, out var at) ? at : null;
+
+        public IEnumerable<StoredVersion> ShownBefore(long leafIndex) =>
+            _shownAt.Where(s => s.Value < leafIndex && _versions.ContainsKey(s.Key)).Select(s => _versions[s.Key]);
+
+        public StoredVersion? NewestShownBefore(long leafIndex, int except) =>
+            ShownBefore(leafIndex).Where(v => v.Version != except).MaxBy(v => v.Version);
+
+        /// <summary>An earlier withdrawal already covered this version (a recipient may be told twice: when a new version left it out, then when the finding was withdrawn).</summary>
+        public bool WithdrawnBefore(int version, long leafIndex) =>
+            _withdrawals.Any(w => w.LeafIndex < leafIndex && w.Version >= version);
+    }
 }

@@ -3,6 +3,7 @@ using Exchange.Domain;
 using Exchange.Domain.Findings;
 using Exchange.Domain.Network;
 using Exchange.Domain.Subscriptions;
+using Exchange.Node.Access;
 using Exchange.Node.Api;
 using Exchange.Node.Audit;
 using Exchange.Node.Identity;
@@ -12,6 +13,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using OpenIddict.Validation;
 
 namespace Exchange.Node.Subscriptions;
 
@@ -25,6 +27,8 @@ internal sealed class SubscriptionGrpcService(
     IServiceScopeFactory scopes,
     AuditLogGrowth growth,
     SubscriptionSlots slots,
+    TokenRevocations revocations,
+    OpenIddictValidationService validation,
     NetworkManifest manifest,
     TimeProvider time,
     IOptions<SubscriptionOptions> options,
@@ -35,7 +39,7 @@ internal sealed class SubscriptionGrpcService(
 
     public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<SubscribeResponse> responseStream, ServerCallContext context)
     {
-        var filter = FeedFilter.Create(request, manifest, context.HasScope(Scopes.FindingsReadRed), out var filterViolations);
+        var filter = FeedFilter.Create(request, manifest, out var filterViolations);
         var violations = filterViolations.ToList();
         if (request.HeartbeatSeconds > MaxHeartbeatSeconds)
         {
@@ -49,7 +53,8 @@ internal sealed class SubscriptionGrpcService(
         {
             GrpcErrors.InvalidArgument("the subscription is not valid", violations);
         }
-        var clientId = context.ClientId();
+        var caller = Caller.From(context);
+        var clientId = caller.ClientId;
         using var slot = slots.TryTake(clientId, out var refusal)
             ?? throw new RpcException(new Status(StatusCode.ResourceExhausted, refusal));
 
@@ -69,6 +74,8 @@ internal sealed class SubscriptionGrpcService(
 
         var live = false;
         var lastWrite = Stopwatch.GetTimestamp();
+        var lastTokenCheck = Stopwatch.GetTimestamp();
+        var revoked = revocations.Next;
         try
         {
             while (true)
@@ -79,12 +86,20 @@ internal sealed class SubscriptionGrpcService(
                     stream.Cancel();
                 }
                 cancellationToken.ThrowIfCancellationRequested();
+                // A client removed, disabled or stripped of a scope has its tokens revoked: the
+                // stream ends within the check interval (at once for a revocation in this process).
+                if (revoked.IsCompleted || Stopwatch.GetElapsedTime(lastTokenCheck) >= options.Value.TokenCheckInterval)
+                {
+                    revoked = revocations.Next;
+                    await EnsureTokenStillValidAsync(context, cursor);
+                    lastTokenCheck = Stopwatch.GetTimestamp();
+                }
                 var grew = growth.Next;
                 FeedPage page;
                 await using (var scope = scopes.CreateAsyncScope())
                 {
                     page = await scope.ServiceProvider.GetRequiredService<FeedReader>()
-                        .ReadAsync(cursor, filter, clientId, options.Value.PageSize, cancellationToken);
+                        .ReadAsync(cursor, filter, caller, options.Value.PageSize, cancellationToken);
                 }
                 foreach (var feedEvent in page.Events)
                 {
@@ -109,12 +124,32 @@ internal sealed class SubscriptionGrpcService(
                     continue;
                 }
                 var untilHeartbeat = heartbeat - Stopwatch.GetElapsedTime(lastWrite);
-                await WaitAsync(grew, untilHeartbeat < options.Value.PollInterval ? untilHeartbeat : options.Value.PollInterval, cancellationToken);
+                await WaitAsync(Task.WhenAny(grew, revoked), untilHeartbeat < options.Value.PollInterval ? untilHeartbeat : options.Value.PollInterval, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested && expires is not null && time.GetUtcNow() >= expires)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, $"the access token expired; reconnect with a new one and after_cursor={cursor}"));
+        }
+    }
+
+    /// <summary>
+    /// Validates the stream's access token again the library's way (OpenIddict's validation, with its
+    /// token entry looked up in the database), so a revoked token ends the stream as it ends a call.
+    /// </summary>
+    private async Task EnsureTokenStillValidAsync(ServerCallContext context, ulong cursor)
+    {
+        var header = context.GetHttpContext().Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
+        try
+        {
+            await validation.ValidateAccessTokenAsync(token, context.CancellationToken);
+        }
+        catch (OpenIddictExceptions.ProtocolException e)
+        {
+            logger.LogInformation("Subscription of {Client} ended: its access token is no longer valid ({Error})", context.ClientId(), e.ErrorDescription);
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"the access token is no longer valid (revoked: its client was removed, disabled, lost a scope or changed its secret; or expired); get a new one and resume with after_cursor={cursor}"));
         }
     }
 

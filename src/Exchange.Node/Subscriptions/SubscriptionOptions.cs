@@ -28,4 +28,11 @@ public sealed class SubscriptionOptions
     /// and another process (a second replica) may have integrated events.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often an open subscription checks that its access token is still valid (not revoked):
+    /// the longest a client removed on another replica keeps a stream. Revocations in this process
+    /// are seen at once.
+    /// </summary>
+    public TimeSpan TokenCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

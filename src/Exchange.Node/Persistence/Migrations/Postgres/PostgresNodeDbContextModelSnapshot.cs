@@ -105,10 +105,10 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
                     b.HasIndex("Counterparty");
 
-                    b.HasIndex("FindingId");
-
                     b.HasIndex("LeafIndex")
                         .IsUnique();
+
+                    b.HasIndex("FindingId", "Kind");
 
                     b.HasIndex("Kind", "LeafIndex");
 
@@ -220,6 +220,12 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Seq"));
 
+                    b.Property<DateTimeOffset>("AvailableAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("HeldUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Id")
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)");
@@ -250,6 +256,9 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
 
                     b.Property<byte[]>("ProtectedContent")
                         .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("ProtectedWithdrawalReason")
                         .HasColumnType("bytea");
 
                     b.Property<DateTimeOffset?>("ReceivedAt")
@@ -290,6 +299,8 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Seq");
+
+                    b.HasIndex("HeldUntil");
 
                     b.HasIndex("Id", "Version")
                         .IsUnique();

@@ -98,10 +98,10 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Counterparty");
 
-                    b.HasIndex("FindingId");
-
                     b.HasIndex("LeafIndex")
                         .IsUnique();
+
+                    b.HasIndex("FindingId", "Kind");
 
                     b.HasIndex("Kind", "LeafIndex");
 
@@ -209,6 +209,12 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("AvailableAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("HeldUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Id")
                         .HasMaxLength(80)
                         .HasColumnType("TEXT");
@@ -239,6 +245,9 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
 
                     b.Property<byte[]>("ProtectedContent")
                         .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("ProtectedWithdrawalReason")
                         .HasColumnType("BLOB");
 
                     b.Property<long?>("ReceivedAt")
@@ -279,6 +288,8 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Seq");
+
+                    b.HasIndex("HeldUntil");
 
                     b.HasIndex("Id", "Version")
                         .IsUnique();
