@@ -75,6 +75,12 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// A JSON settings file the node reads after the others and watches, as an operator's
+    /// appsettings.json: a test edits it to reload configuration while the node runs.
+    /// </summary>
+    public string? ReloadableSettingsFile { get; init; }
+
     public string InstituteId { get; }
     public TestDatabase Database { get; }
     public string DataDirectory { get; }
@@ -87,6 +93,10 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+        if (ReloadableSettingsFile is { } file)
+        {
+            builder.ConfigureAppConfiguration(c => c.AddJsonFile(file, optional: false, reloadOnChange: true));
         }
         if (_services is not null)
         {
@@ -102,6 +112,10 @@ public sealed class NodeHost : WebApplicationFactory<Program>
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(_settings);
+        if (ReloadableSettingsFile is { } file)
+        {
+            builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
+        }
         if (!kestrel)
         {
             builder.WebHost.UseTestServer();

@@ -46,6 +46,29 @@ public sealed class TestEnvelopes(TestManifest manifest)
             WithdrawnAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
         }, findingId, label, version);
 
+    /// <summary>Opens an envelope as <paramref name="recipient"/> would, with its private key from the manifest; throws if it does not open.</summary>
+    public OpenedEnvelope Open(string recipient, byte[] envelope)
+    {
+        var keys = manifest.Keys[recipient];
+        var decryption = ECDiffieHellman.Create();
+        decryption.ImportPkcs8PrivateKey(keys.EncryptionPrivateKey, out _);
+        var opener = new EnvelopeOpener(recipient, origin =>
+        {
+            if (!manifest.Keys.TryGetValue(origin, out var originKeys))
+            {
+                return null;
+            }
+            var key = ECDsa.Create();
+            key.ImportSubjectPublicKeyInfo(originKeys.SigningPublicKey, out _);
+            return (key, KeyIds.Of(originKeys.SigningPublicKey));
+        }, keyId => keyId.Span.SequenceEqual(KeyIds.Of(keys.EncryptionPublicKey)) ? decryption : null);
+        var result = opener.Open(envelope);
+        return result.Opened ?? throw new InvalidOperationException($"{recipient} cannot open the envelope: {result.Rejection}");
+    }
+
+    /// <summary>The header of a sealed envelope, as the broker (and anyone on it) reads it.</summary>
+    public static EnvelopeHeader HeaderOf(byte[] envelope) => EnvelopeHeader.Parser.ParseFrom(SealedEnvelope.Parser.ParseFrom(envelope).Header);
+
     /// <summary>A finding as its origin would send it: <paramref name="request"/>'s content, label and policy, version 1 unless said.</summary>
     public static Finding FindingFrom(string origin, SubmitFindingRequest request, string? id = null, int version = 1) => new()
     {

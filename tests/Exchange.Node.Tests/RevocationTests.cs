@@ -1,0 +1,207 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Exchange.Domain;
+using Exchange.Testing;
+using Exchange.V1;
+using Grpc.Core;
+
+namespace Exchange.Node.Tests;
+
+/// <summary>
+/// A client removed, disabled or stripped of a scope in <c>Identity:Clients</c> is out at once: its
+/// tokens are refused on the next call and its open subscriptions end within seconds, whether the
+/// change comes with a restart or with a reload of the settings file while the node runs. Tokens
+/// are checked against their entry in the database (OpenIddict's token entry validation), not
+/// trusted until they expire.
+/// </summary>
+public abstract class RevocationTests : IAsyncLifetime
+{
+    private const string Partner = "partner";
+    private readonly TestManifest _manifest = new TestManifest().Institute("uk").Institute("us").Agreement("uk-us", "uk", "us", "RED");
+    private readonly List<NodeHost> _nodes = [];
+    private TestDatabase _database = null!;
+
+    protected abstract string Provider { get; }
+
+    private string Directory { get; } = Path.Combine(Path.GetTempPath(), "exchange-tests", Guid.NewGuid().ToString("N"));
+    private string SettingsFile => Path.Combine(Directory, "clients.json");
+
+    public async Task InitializeAsync()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        _database = await TestDatabase.CreateAsync(Provider, Directory);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+        await _database.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Writes the watched settings file: the partner client with these scopes (none: removed), or disabled.</summary>
+    private async Task WritePartnerAsync(string[]? scopes, bool disabled = false)
+    {
+        var clients = new JsonObject();
+        if (scopes is not null)
+        {
+            clients["50"] = new JsonObject
+            {
+                ["ClientId"] = Partner,
+                ["ClientSecret"] = TestClients.Secret(Partner),
+                ["Scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]),
+                ["Disabled"] = disabled,
+            };
+        }
+        var json = new JsonObject { ["Identity"] = new JsonObject { ["Clients"] = clients } };
+        // Replace the file in one step, as editors and configuration tools do.
+        var temporary = SettingsFile + ".tmp";
+        await File.WriteAllTextAsync(temporary, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temporary, SettingsFile, overwrite: true);
+    }
+
+    private NodeHost StartNode()
+    {
+        var node = new NodeHost("uk", _manifest.WriteTo(Directory), _manifest.Keys["uk"], _database, Directory,
+            settings: [new("Subscriptions:TokenCheckInterval", "00:00:02")]) { ReloadableSettingsFile = SettingsFile };
+        _nodes.Add(node);
+        _ = node.Server;
+        return node;
+    }
+
+    private static async Task<string> SubmitRedAsync(NodeHost node) =>
+        (await new FindingService.FindingServiceClient(node.CreateChannel())
+            .SubmitFindingAsync(SampleFindings.Valid(TlpLevel.Red, institutes: ["us"]), await node.AuthAsync(TestClients.Everything))).Finding.Id;
+
+    private static async Task<StatusCode> GetAsync(NodeHost node, string id, Metadata auth)
+    {
+        try
+        {
+            await new FindingService.FindingServiceClient(node.CreateChannel()).GetFindingAsync(new GetFindingRequest { Id = id }, auth);
+            return StatusCode.OK;
+        }
+        catch (RpcException e)
+        {
+            return e.StatusCode;
+        }
+    }
+
+    /// <summary>Reads the subscription until the node ends it, and returns how; fails if it is still open after a minute.</summary>
+    private static async Task<RpcException> EndOfAsync(FeedSubscriber subscriber)
+    {
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    await subscriber.NextEventsAsync(1);
+                }
+            }
+            catch (RpcException e)
+            {
+                return e;
+            }
+        });
+        if (await Task.WhenAny(reading, Task.Delay(TimeSpan.FromMinutes(1))) != reading)
+        {
+            Assert.Fail("the subscription was still open a minute after its client lost access");
+        }
+        return await reading;
+    }
+
+    private static async Task<FeedSubscriber> SubscribeAsync(NodeHost node, Metadata auth) =>
+        await FeedSubscriber.OpenAsync(new SubscriptionService.SubscriptionServiceClient(node.CreateChannel()), new SubscribeRequest { HeartbeatSeconds = 1 }, auth);
+
+    [Fact]
+    public async Task A_client_removed_while_the_node_is_down_has_its_tokens_refused_after_the_restart()
+    {
+        await WritePartnerAsync([Scopes.FindingsRead, Scopes.FindingsReadRed]);
+        var node = StartNode();
+        var id = await SubmitRedAsync(node);
+        var auth = await node.AuthAsync(Partner);
+        Assert.Equal(StatusCode.OK, await GetAsync(node, id, auth));
+        await node.DisposeAsync();
+
+        await WritePartnerAsync(null);
+        var restarted = StartNode();
+
+        Assert.Equal(StatusCode.Unauthenticated, await GetAsync(restarted, id, auth));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => restarted.TokenAsync(Partner));
+    }
+
+    [Fact]
+    public async Task A_client_removed_from_the_settings_file_while_the_node_runs_is_out_at_once_and_its_red_subscription_ends()
+    {
+        await WritePartnerAsync([Scopes.FindingsRead, Scopes.FindingsReadRed]);
+        var node = StartNode();
+        var id = await SubmitRedAsync(node);
+        var auth = await node.AuthAsync(Partner);
+        await using var subscriber = await SubscribeAsync(node, auth);
+        // The RED finding streams to it (placed in the log within moments of the submit).
+        if (!subscriber.EventsBeforeLive.Any(e => e.FindingId == id))
+        {
+            await subscriber.UntilAsync(e => e.FindingId == id);
+        }
+
+        await WritePartnerAsync(null);
+
+        var ended = await EndOfAsync(subscriber);
+        Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
+        Assert.Contains("after_cursor=", ended.Status.Detail);
+        Assert.Equal(StatusCode.Unauthenticated, await GetAsync(node, id, auth));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.TokenAsync(Partner));
+    }
+
+    [Fact]
+    public async Task A_client_that_loses_the_red_scope_while_the_node_runs_has_its_tokens_revoked_and_its_new_ones_read_no_red()
+    {
+        await WritePartnerAsync([Scopes.FindingsRead, Scopes.FindingsReadRed]);
+        var node = StartNode();
+        var id = await SubmitRedAsync(node);
+        var auth = await node.AuthAsync(Partner);
+        await using var subscriber = await SubscribeAsync(node, auth);
+
+        await WritePartnerAsync([Scopes.FindingsRead]);
+
+        Assert.Equal(StatusCode.Unauthenticated, (await EndOfAsync(subscriber)).StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, await GetAsync(node, id, auth));
+        var fresh = await node.AuthAsync(Partner);
+        Assert.Equal(StatusCode.PermissionDenied, await GetAsync(node, id, fresh));
+    }
+
+    [Fact]
+    public async Task A_disabled_client_gets_no_token_and_the_ones_it_holds_stop_working()
+    {
+        await WritePartnerAsync([Scopes.FindingsRead]);
+        var node = StartNode();
+        var id = await SubmitRedAsync(node);
+        var auth = await node.AuthAsync(Partner);
+        var list = new FindingService.FindingServiceClient(node.CreateChannel());
+        await list.ListFindingsAsync(new ListFindingsRequest(), auth);
+
+        await WritePartnerAsync([Scopes.FindingsRead], disabled: true);
+
+        await Eventually.TrueAsync(async () => await GetAsync(node, id, auth) == StatusCode.Unauthenticated, "the disabled client's token is refused", TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.TokenAsync(Partner));
+    }
+}
+
+public sealed class RevocationTests_on_Sqlite : RevocationTests
+{
+    protected override string Provider => TestDatabase.Sqlite;
+}
+
+public sealed class RevocationTests_on_Postgres : RevocationTests
+{
+    protected override string Provider => TestDatabase.Postgres;
+}
