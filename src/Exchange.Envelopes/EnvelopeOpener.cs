@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Exchange.Signatures;
 using Exchange.V1;
 using Google.Protobuf;
 
@@ -82,7 +83,9 @@ public sealed class EnvelopeOpener(
         bool verified;
         lock (signer.Key)
         {
-            verified = signer.Key.VerifyHash(hash, envelope.Signature.Span, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            // Only the canonical (low-S) form: its twin (r, n - s) would be a second envelope with the
+            // same content and a different hash, which a receipt could not tell apart.
+            verified = CanonicalEcdsa.VerifyHash(signer.Key, hash, envelope.Signature.Span, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
         if (!verified)
         {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Exchange.Signatures;
 using Exchange.V1;
 using Google.Protobuf;
 
@@ -7,7 +8,8 @@ namespace Exchange.Envelopes;
 /// <summary>
 /// Seals a payload to one recipient and signs it as its origin: a one-time ECDH P-256 key with the
 /// recipient's static key gives, through HKDF-SHA256, an AES-256-GCM key; the header is the
-/// associated data; ECDSA P-256 signs header and ciphertext.
+/// associated data; ECDSA P-256 signs header and ciphertext, in its one canonical form (low-S,
+/// <see cref="CanonicalEcdsa"/>).
 /// </summary>
 public sealed class EnvelopeSealer(ECDsa signingKey, byte[] signingKeyId)
 {
@@ -45,7 +47,7 @@ public sealed class EnvelopeSealer(ECDsa signingKey, byte[] signingKeyId)
         byte[] signature;
         lock (signingKey)
         {
-            signature = signingKey.SignHash(hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            signature = CanonicalEcdsa.SignHash(signingKey, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
         return new SealedEnvelope
         {

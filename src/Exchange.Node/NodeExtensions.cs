@@ -4,6 +4,7 @@ using Exchange.Node.Findings;
 using Exchange.Node.Identity;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
+using Exchange.Node.Startup;
 using Exchange.Node.Subscriptions;
 using Exchange.Node.Telemetry;
 using Microsoft.AspNetCore.DataProtection;
@@ -22,7 +23,14 @@ public static class NodeExtensions
 
     public static WebApplicationBuilder AddExchangeNode(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddStartRefusals();
+        builder.Services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.InstituteId), "Node:InstituteId is required (this node's institute id in the network manifest)")
+            .Validate(o => string.IsNullOrWhiteSpace(o.InstituteId) || NodeOptions.InstituteIdPattern().IsMatch(o.InstituteId),
+                "Node:InstituteId must be lower-case letters, digits and '-', starting with a letter, at most 32 characters")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ManifestPath), "Node:ManifestPath is required (the network manifest file)")
+            .Validate(o => o.HealthPort is null or (> 0 and <= 65535), "Node:HealthPort must be a port number between 1 and 65535")
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddManifest();
         builder.AddPersistence();
@@ -105,8 +113,24 @@ public static class NodeExtensions
         {
             // With a certificate the keys in the database are themselves encrypted: a copy of the
             // database alone then reads nothing.
-            dataProtection.ProtectKeysWithCertificate(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(
-                certificate, builder.Configuration["DataProtection:CertificatePassword"]));
+            dataProtection.ProtectKeysWithCertificate(LoadCertificate(certificate, builder.Configuration["DataProtection:CertificatePassword"]));
+        }
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 LoadCertificate(string path, string? password)
+    {
+        const string Fix = "point DataProtection:CertificatePath at the PKCS#12 (.pfx) file that protects this node's key ring, with its DataProtection:CertificatePassword";
+        if (!File.Exists(path))
+        {
+            throw new StartRefusedException("DataProtection:CertificatePath", $"'{path}' does not exist", Fix);
+        }
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new StartRefusedException("DataProtection:CertificatePath", $"'{path}' cannot be opened as PKCS#12 with DataProtection:CertificatePassword: {e.Message}", Fix, e);
         }
     }
 

@@ -1,19 +1,16 @@
-using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
 
 namespace Exchange.Node;
 
 /// <summary>Who this node is and where it keeps its files. Section <c>Node</c>.</summary>
-public sealed class NodeOptions
+public sealed partial class NodeOptions
 {
     public const string Section = "Node";
 
     /// <summary>This node's institute id; it must be listed in the manifest.</summary>
-    [Required(ErrorMessage = "Node:InstituteId is required (this node's institute id in the network manifest)")]
-    [RegularExpression("^[a-z][a-z0-9-]{0,31}$", ErrorMessage = "Node:InstituteId must be lower-case letters, digits and '-'")]
     public string InstituteId { get; set; } = "";
 
     /// <summary>Path of the network manifest (JSON).</summary>
-    [Required(ErrorMessage = "Node:ManifestPath is required (the network manifest file)")]
     public string ManifestPath { get; set; } = "";
 
     /// <summary>Folder for the SQLite database and other local state.</summary>
@@ -44,4 +41,8 @@ public sealed class NodeOptions
     /// HTTP/1.1; being health only, it may be plain beyond loopback. Empty: no such port.
     /// </summary>
     public int? HealthPort { get; set; }
+
+    /// <summary>The form of an institute id, as the manifest requires it.</summary>
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")]
+    internal static partial Regex InstituteIdPattern();
 }

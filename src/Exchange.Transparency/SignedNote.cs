@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Exchange.Signatures;
 
 namespace Exchange.Transparency;
 
@@ -101,7 +102,9 @@ public sealed record SignedNote(string Text, IReadOnlyList<NoteSignature> Signat
 
 /// <summary>
 /// A note key: an ECDSA P-256 key under a name, signature type 0x02 of the signed-note spec
-/// (key id = SHA-256(name ‖ 0x0A ‖ 0x02 ‖ SubjectPublicKeyInfo)[:4], signature DER over SHA-256 of the text).
+/// (key id = SHA-256(name ‖ 0x0A ‖ 0x02 ‖ SubjectPublicKeyInfo)[:4], signature DER over SHA-256 of the text),
+/// in one canonical form: minimal DER, low-S (<see cref="CanonicalEcdsa"/>). Checkpoints and
+/// witnesses' cosignatures are both such signatures.
 /// </summary>
 public sealed class NoteKey
 {
@@ -142,7 +145,7 @@ public sealed class NoteKey
     {
         lock (_key)
         {
-            return new NoteSignature(Name, KeyId, _key.SignData(Encoding.UTF8.GetBytes(text), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+            return new NoteSignature(Name, KeyId, CanonicalEcdsa.SignData(_key, Encoding.UTF8.GetBytes(text), DSASignatureFormat.Rfc3279DerSequence));
         }
     }
 
@@ -154,7 +157,7 @@ public sealed class NoteKey
         }
         lock (_key)
         {
-            return _key.VerifyData(Encoding.UTF8.GetBytes(text), signature.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            return CanonicalEcdsa.VerifyData(_key, Encoding.UTF8.GetBytes(text), signature.Signature, DSASignatureFormat.Rfc3279DerSequence);
         }
     }
 

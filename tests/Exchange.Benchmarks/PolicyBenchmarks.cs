@@ -86,6 +86,6 @@ internal static class Manifests
                 ["validFrom"] = now.AddYears(-1).ToString("O"), ["validTo"] = now.AddYears(2).ToString("O"),
             }).ToArray()),
         };
-        return ManifestLoader.Load(System.Text.Encoding.UTF8.GetBytes(document.ToJsonString()), now);
+        return ManifestLoader.Load(System.Text.Encoding.UTF8.GetBytes(document.ToJsonString()));
     }
 }

@@ -8,7 +8,7 @@ namespace Exchange.Domain.Tests;
 public sealed class FeedFilterTests
 {
     private static readonly NetworkManifest Manifest = ManifestLoader.Load(
-        Bytes(Document([Institute("uk", 0), Institute("us", 1)], [Group("network", "uk", "us")], [])), DateTimeOffset.UtcNow);
+        Bytes(Document([Institute("uk", 0), Institute("us", 1)], [Group("network", "uk", "us")], [])));
 
     private static FeedSubject Subject(TlpLevel label = TlpLevel.Green, RiskDomain domain = RiskDomain.Cyber, string origin = "uk") =>
         new(origin, label, domain, "frontier-1", "example labs");

@@ -39,9 +39,7 @@ public sealed class PolicyPropertyTests
             (agreements ?? Agreements).Select((a, k) => Agreement($"a{k}", [Id(a.A), Id(a.B)], LabelNames[a.Label - 1],
                 DomainNames.Where((_, d) => (a.DomainMask & (1 << d)) != 0).ToArray(), Windows[a.Window].From, Windows[a.Window].To)));
 
-        // Loaded in 2019 so that no window counts as expired at load; decided in 2026.
-        public NetworkManifest Manifest(IEnumerable<AgreementSpec>? agreements = null) =>
-            ManifestLoader.Load(Bytes(Document(agreements)), new DateTimeOffset(2019, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        public NetworkManifest Manifest(IEnumerable<AgreementSpec>? agreements = null) => ManifestLoader.Load(Bytes(Document(agreements)));
 
         public DisclosureSubject Subject(TlpLevel? label = null) => new(
             Id(Origin), label ?? Label, Domain,

@@ -39,8 +39,7 @@ public sealed class PolicyTableTests
             // "x" is not in the community; "grp" holds the origin itself as well as both recipients.
             [Group("network", "o", "r", "b"), Group("grp", "o", "r", "x")],
             agreements);
-        // Loaded two days ago, when even the agreement that ended yesterday was valid.
-        return ManifestLoader.Load(Bytes(document), Now.AddDays(-2));
+        return ManifestLoader.Load(Bytes(document));
     }
 
     private static DisclosureSubject Subject(TlpLevel label, string audience, string recipient = "r") => new(

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Exchange.Envelopes;
 using Exchange.Node;
 using Exchange.Node.Disclosure;
+using Exchange.Node.Startup;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Testing;
@@ -137,7 +138,7 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         await using var app = CreateApplication(kestrel);
         try
         {
-            await app.StartAsync();
+            await app.StartOrStopAsync();
         }
         catch (Exception e)
         {

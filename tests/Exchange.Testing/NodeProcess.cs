@@ -91,6 +91,33 @@ public sealed class NodeProcess : IAsyncDisposable
         throw new TimeoutException($"node {InstituteId} did not become healthy: {string.Join(Environment.NewLine, Output.TakeLast(30))}");
     }
 
+    /// <summary>
+    /// Starts the node and waits for it to exit by itself, as a refused start does; returns its
+    /// exit code, with everything it wrote in <see cref="Output"/>. A node still running after
+    /// <paramref name="timeout"/> is killed and reported.
+    /// </summary>
+    public async Task<int> RunUntilExitAsync(TimeSpan timeout)
+    {
+        _process = Process.Start(_start) ?? throw new InvalidOperationException("cannot start the node");
+        _process.OutputDataReceived += (_, e) => Record(e.Data);
+        _process.ErrorDataReceived += (_, e) => Record(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"node {InstituteId} was still running after {timeout}: {string.Join(Environment.NewLine, LastOutput(30))}");
+        }
+        // The exit can be seen before the last lines are read: the parameterless wait drains them.
+        await _process.WaitForExitAsync(CancellationToken.None);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown, no flushing; what a crash looks like.</summary>
     public async Task KillAsync()
     {

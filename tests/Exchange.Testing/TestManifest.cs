@@ -75,5 +75,5 @@ public sealed class TestManifest
         return path;
     }
 
-    public NetworkManifest Load(DateTimeOffset? now = null) => ManifestLoader.Load(ToJson(), now ?? DateTimeOffset.UtcNow);
+    public NetworkManifest Load() => ManifestLoader.Load(ToJson());
 }

@@ -329,8 +329,7 @@ internal static class AuditCommands
     {
         try
         {
-            // Validity dates do not matter for checking signatures made in the past.
-            return ManifestLoader.LoadFile(path, DateTimeOffset.MinValue.AddYears(1));
+            return ManifestLoader.LoadFile(path);
         }
         catch (ManifestException e)
         {

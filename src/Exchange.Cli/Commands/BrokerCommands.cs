@@ -22,7 +22,7 @@ internal static class BrokerCommands
             NetworkManifest loaded;
             try
             {
-                loaded = ManifestLoader.LoadFile(parse.GetValue(manifest)!, DateTimeOffset.UtcNow);
+                loaded = ManifestLoader.LoadFile(parse.GetValue(manifest)!);
             }
             catch (ManifestException e)
             {

@@ -125,7 +125,7 @@ internal static class DemoCommand
     {
         await o.WriteLineAsync("Audit logs: each node's Merkle log, downloaded and recomputed here against the manifest's keys;");
         await o.WriteLineAsync("peers the node disclosed to have verified its checkpoints are consistent and cosigned them:");
-        var manifest = Domain.Network.ManifestLoader.LoadFile(network.ManifestPath, DateTimeOffset.UtcNow);
+        var manifest = Domain.Network.ManifestLoader.LoadFile(network.ManifestPath);
         var expectedWitnesses = new Dictionary<string, int> { ["uk"] = 2, ["us"] = 1, ["jp"] = 0 };
         var rows = new List<IReadOnlyList<string>>();
         foreach (var (id, node) in network.Nodes)

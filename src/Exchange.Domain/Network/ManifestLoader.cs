@@ -7,13 +7,18 @@ namespace Exchange.Domain.Network;
 
 /// <summary>
 /// Reads and validates a network manifest. Every problem is collected and reported together,
-/// each naming the entry, so an operator fixes the file in one pass.
+/// each naming the entry, so an operator fixes the file in one pass. Validity depends on the file
+/// alone, never on the date: an agreement that has ended (or not yet begun) is a fact the policy
+/// decides by (<c>deny.agreement-ended</c>), not an error, so a manifest that loaded yesterday
+/// loads today.
 /// </summary>
 public static partial class ManifestLoader
 {
     public const int FormatVersion = 1;
 
-    public static NetworkManifest LoadFile(string path, DateTimeOffset now)
+    /// <summary>Reads and validates the manifest at <paramref name="path"/>.</summary>
+    /// <exception cref="ManifestException">the file cannot be read or the manifest is invalid; every bad entry is named.</exception>
+    public static NetworkManifest LoadFile(string path)
     {
         byte[] bytes;
         try
@@ -24,10 +29,12 @@ public static partial class ManifestLoader
         {
             throw new ManifestException([$"cannot read the manifest file '{path}': {e.Message}"]);
         }
-        return Load(bytes, now);
+        return Load(bytes);
     }
 
-    public static NetworkManifest Load(ReadOnlySpan<byte> json, DateTimeOffset now)
+    /// <summary>Validates a manifest given as UTF-8 JSON.</summary>
+    /// <exception cref="ManifestException">the manifest is invalid; every bad entry is named.</exception>
+    public static NetworkManifest Load(ReadOnlySpan<byte> json)
     {
         ManifestDocument? document;
         try
@@ -45,7 +52,7 @@ public static partial class ManifestLoader
             throw new ManifestException(["the manifest is empty"]);
         }
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(json));
-        return new Validator(now).Validate(document, sha256);
+        return new Validator().Validate(document, sha256);
     }
 
     private static string FirstSentence(string message)
@@ -57,7 +64,7 @@ public static partial class ManifestLoader
     [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")]
     internal static partial Regex IdPattern();
 
-    private sealed class Validator(DateTimeOffset now)
+    private sealed class Validator
     {
         private readonly List<string> _errors = [];
 
@@ -231,10 +238,6 @@ public static partial class ManifestLoader
                 else if (d.ValidFrom >= d.ValidTo)
                 {
                     _errors.Add($"{at}: validFrom {d.ValidFrom:O} is not before validTo {d.ValidTo:O}");
-                }
-                else if (d.ValidTo <= now)
-                {
-                    _errors.Add($"{at}: expired on {d.ValidTo:O}; remove it or renew it");
                 }
                 if (_errors.Count == before)
                 {

@@ -75,5 +75,8 @@ public sealed record AgreementEntry(
 
     public bool InForceAt(DateTimeOffset now) => ValidFrom <= now && now < ValidTo;
 
+    /// <summary>Whether it has ended by <paramref name="now"/> (<see cref="ValidTo"/> is exclusive).</summary>
+    public bool HasEndedAt(DateTimeOffset now) => ValidTo <= now;
+
     public bool Binds(string a, string b) => a != b && Parties.Contains(a) && Parties.Contains(b);
 }

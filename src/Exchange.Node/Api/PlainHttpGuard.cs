@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Exchange.Node.Startup;
 using Microsoft.Extensions.Options;
 
 namespace Exchange.Node.Api;
@@ -27,10 +28,10 @@ public sealed class PlainHttpGuard(IServer server, IOptions<NodeOptions> node, I
             logger.LogWarning("Plain HTTP beyond loopback on {Addresses}, allowed by Node:AllowPlainHttp: TLS must end in front of this node", string.Join(", ", exposed));
             return Task.CompletedTask;
         }
-        throw new InvalidOperationException(
-            $"The node listens for plain HTTP on {string.Join(", ", exposed)}, beyond loopback: client secrets, tokens and findings would cross the network in clear. " +
-            "Serve HTTPS (Kestrel:Endpoints:<name>:Url=https://…, with :Certificate:Path and :Certificate:Password), listen on loopback only, " +
-            "or, where TLS ends in front of the node, set Node:AllowPlainHttp=true.");
+        throw new StartRefusedException("urls / Kestrel:Endpoints",
+            $"the node listens for plain HTTP on {string.Join(", ", exposed)}, beyond loopback: client secrets, tokens and findings would cross the network in clear",
+            "serve HTTPS (Kestrel:Endpoints:<name>:Url=https://…, with :Certificate:Path and :Certificate:Password), listen on loopback only, " +
+            "or, where TLS ends in front of the node, set Node:AllowPlainHttp=true");
     }
 
     private static int? Port(string address) =>

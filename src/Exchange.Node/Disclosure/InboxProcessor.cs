@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Exchange.Domain.Policy;
 using Exchange.Envelopes;
 using Exchange.Node.Audit;
@@ -16,7 +17,8 @@ namespace Exchange.Node.Disclosure;
 /// What happens to an envelope that reaches this node's queue: verify the signature against the
 /// manifest, check it is addressed to us, decrypt, drop it if its message id was seen before, and
 /// then, in one transaction: a finding is re-checked against our own copy of the agreements and
-/// stored or refused; a withdrawal withdraws; a receipt settles what we sent. Each outcome is
+/// stored or refused; a withdrawal withdraws; a receipt settles what we sent, if it names the
+/// SHA-256 of exactly the envelope we sent (otherwise it is refused). Each outcome is
 /// audited, and findings and withdrawals are answered with a signed receipt through our outbox.
 /// </summary>
 public sealed class InboxProcessor(
@@ -223,6 +225,16 @@ public sealed class InboxProcessor(
         if (sent is null)
         {
             await RejectAsync("receipt.unknown-message", $"no message '{receipt.MessageId}' was sent to '{header.Origin}'", header, cancellationToken);
+            return;
+        }
+        // A receipt acknowledges exactly the bytes we sent, or nothing: one that names another
+        // envelope is refused and the disclosure stays unacknowledged.
+        var sentSha256 = SHA256.HashData(sent.Envelope);
+        if (!receipt.EnvelopeSha256.Span.SequenceEqual(sentSha256))
+        {
+            await RejectAsync("receipt.envelope-mismatch",
+                $"the receipt for message '{receipt.MessageId}' names envelope {Convert.ToHexStringLower(receipt.EnvelopeSha256.Span)}, " +
+                $"but the envelope sent to '{header.Origin}' has SHA-256 {Convert.ToHexStringLower(sentSha256)}", header, cancellationToken);
             return;
         }
         db.Inbox.Add(InboxRow(opened, receipt.Accepted ? "accepted" : "refused"));

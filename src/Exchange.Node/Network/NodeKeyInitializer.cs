@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Exchange.Domain.Network;
 using Exchange.Envelopes;
 using Exchange.Node.Persistence;
+using Exchange.Node.Startup;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -33,14 +34,15 @@ public sealed class NodeKeyInitializer(
         {
             return;
         }
-        var message = $"The keys of this node differ from the manifest's entry for '{self.Id}': peers would refuse everything it sends " +
-                      $"and it could not open what they send. Put these in the manifest (or restore the node's database): " +
-                      $"signingKey {Convert.ToBase64String(ring.SigningPublicKey)}, encryptionKey {Convert.ToBase64String(ring.EncryptionPublicKey)}";
+        var problem = $"the keys of this node differ from the manifest's entry for '{self.Id}': peers would refuse everything it sends " +
+                      "and it could not open what they send";
+        var fix = $"put these in the manifest's entry for '{self.Id}' (or restore the node's database): " +
+                  $"signingKey {Convert.ToBase64String(ring.SigningPublicKey)}, encryptionKey {Convert.ToBase64String(ring.EncryptionPublicKey)}";
         if (!node.Value.AllowKeyMismatch)
         {
-            throw new InvalidOperationException(message);
+            throw new StartRefusedException($"institute '{self.Id}' in the manifest (Node:ManifestPath)", problem, fix);
         }
-        logger.LogWarning("{Message} (Node:AllowKeyMismatch is set, so the node starts anyway)", message);
+        logger.LogWarning("{Problem}; {Fix} (Node:AllowKeyMismatch is set, so the node starts anyway)", problem, fix);
     }
 
     /// <summary>Loads the keys, creating them first if the database has none. Used by `keys export` too.</summary>
@@ -73,13 +75,28 @@ public sealed class NodeKeyInitializer(
 
     private List<NodeKeyRecord> Create(string? importPath)
     {
-        var keys = string.IsNullOrWhiteSpace(importPath) ? InstituteKeyPairs.Generate() : InstituteKeyPairs.ReadPrivateKeys(importPath);
+        var keys = string.IsNullOrWhiteSpace(importPath) ? InstituteKeyPairs.Generate() : ReadInitialKeys(importPath);
         var now = time.GetUtcNow();
         return
         [
             new() { Purpose = NodeKeyRecord.Signing, PublicKey = keys.SigningPublicKey, ProtectedPrivateKey = _protector.Protect(keys.SigningPrivateKey), CreatedAt = now },
             new() { Purpose = NodeKeyRecord.Encryption, PublicKey = keys.EncryptionPublicKey, ProtectedPrivateKey = _protector.Protect(keys.EncryptionPrivateKey), CreatedAt = now },
         ];
+    }
+
+    private static InstituteKeyPairs ReadInitialKeys(string path)
+    {
+        try
+        {
+            return InstituteKeyPairs.ReadPrivateKeys(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException
+                                      or KeyNotFoundException or InvalidDataException or CryptographicException)
+        {
+            throw new StartRefusedException("Node:InitialKeysPath", $"the keys in '{path}' cannot be read: {e.Message}",
+                "point Node:InitialKeysPath at the file `exchange keys generate` wrote (base64 PKCS#8 signingPrivateKey and encryptionPrivateKey), " +
+                "or remove the setting to have the node make its own keys", e);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Exchange.Node.Startup;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -46,7 +48,15 @@ internal sealed class DatabaseInitializer(IServiceProvider services, IOptions<Da
     {
         if (database.Value.Provider == DatabaseProvider.Sqlite)
         {
-            Directory.CreateDirectory(node.Value.DataDirectory);
+            try
+            {
+                Directory.CreateDirectory(node.Value.DataDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StartRefusedException("Node:DataDirectory", $"'{node.Value.DataDirectory}' cannot be created: {e.Message}",
+                    "point Node:DataDirectory at a folder this node may write, and start it again", e);
+            }
         }
         var deadline = DateTimeOffset.UtcNow + database.Value.StartupWait;
         for (var attempt = 1; ; attempt++)
@@ -62,8 +72,28 @@ internal sealed class DatabaseInitializer(IServiceProvider services, IOptions<Da
                 logger.LogWarning("The database did not answer ({Error}); trying again in {Wait} s", e.Message, wait.TotalSeconds);
                 await Task.Delay(wait, cancellationToken);
             }
+            catch (Exception e) when (e is DbException || TransientDatabaseFailure.Is(e))
+            {
+                throw Unusable(e);
+            }
         }
     }
+
+    // The database is the operator's to provide: one that cannot be reached (within StartupWait),
+    // refuses our credentials or cannot be opened is a refused start, not a fault of the node.
+    private StartRefusedException Unusable(Exception e)
+    {
+        var (entry, fix) = database.Value.Provider == DatabaseProvider.Sqlite
+            ? ("Database:ConnectionString / Node:DataDirectory", "point Node:DataDirectory (or Database:ConnectionString) at a SQLite file this node may write, and start it again")
+            : ("Database:ConnectionString", "start the database or correct Database:ConnectionString (host, port, database, user, password), " +
+                                            "or give it longer with Database:StartupWait, and start the node again");
+        var problem = TransientDatabaseFailure.Is(e)
+            ? $"the {database.Value.Provider} database did not answer within Database:StartupWait ({database.Value.StartupWait}): {Innermost(e).Message}"
+            : $"the {database.Value.Provider} database cannot be used: {Innermost(e).Message}";
+        return new StartRefusedException(entry, problem, fix, e);
+    }
+
+    private static Exception Innermost(Exception e) => e is DbException || e.InnerException is null ? e : Innermost(e.InnerException);
 
     private async Task PrepareAsync(CancellationToken cancellationToken)
     {

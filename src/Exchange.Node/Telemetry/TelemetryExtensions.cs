@@ -21,6 +21,12 @@ public static class TelemetryExtensions
         {
             return builder;
         }
+        if (!IsHttpUri(endpoint))
+        {
+            // Here rather than in options validation: the value may come from OTEL_EXPORTER_OTLP_ENDPOINT, which no options class binds.
+            throw new Startup.StartRefusedException(string.IsNullOrWhiteSpace(options.OtlpEndpoint) ? "OTEL_EXPORTER_OTLP_ENDPOINT" : "Telemetry:OtlpEndpoint",
+                $"'{endpoint}' is not an absolute http:// or https:// URI", "give the OTLP/HTTP collector's base address, e.g. http://collector:4318, or remove the setting");
+        }
         var institute = builder.Configuration[$"{NodeOptions.Section}:InstituteId"];
         builder.Services.AddOpenTelemetry()
             // One series per process: replicas of an institute must not add into each other's counters.
@@ -39,4 +45,7 @@ public static class TelemetryExtensions
                 }));
         return builder;
     }
+
+    private static bool IsHttpUri(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 }
