@@ -196,6 +196,23 @@ public abstract class AuditVerifyTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task An_auditor_with_audit_read_alone_exports_and_verifies_the_log()
+    {
+        await PrepareAsync();
+        await Exchange("login", "--node", Node, "--client-id", TestClients.Auditor, "--client-secret", TestClients.Secret(TestClients.Auditor));
+        var file = Path.Combine(fixture.Directory, $"export-{Guid.NewGuid():N}.jsonl");
+
+        var export = await Exchange("audit", "export", "--out", file);
+        var online = await Exchange("audit", "verify");
+        var offline = await Exchange("audit", "verify", "--export", file, "--manifest", fixture.ManifestPath);
+
+        Assert.True(export.ExitCode == 0, export.Error);
+        Assert.True(online.ExitCode == 0, online.Error);
+        Assert.True(offline.ExitCode == 0, offline.Error);
+        Assert.Contains("verified", offline.Out);
+    }
+
+    [Fact]
     public async Task Audit_list_shows_entries_with_their_reasons()
     {
         await PrepareAsync();

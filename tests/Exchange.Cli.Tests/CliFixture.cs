@@ -11,13 +11,15 @@ public class CliFixture : IAsyncLifetime
 
     public string Directory { get; } = Path.Combine(Path.GetTempPath(), "exchange-cli-tests", Guid.NewGuid().ToString("N"));
     public NodeHost Node { get; private set; } = null!;
+    public TestManifest Manifest { get; private set; } = null!;
     private TestDatabase _database = null!;
 
     public async Task InitializeAsync()
     {
-        var manifest = new TestManifest().Institute("uk").Institute("us").Institute("jp")
+        Manifest = new TestManifest().Institute("uk").Institute("us").Institute("jp")
             .Group("g7", "uk", "us", "jp")
             .Agreement("uk-us", "uk", "us", "RED");
+        var manifest = Manifest;
         _database = await TestDatabase.CreateAsync(Provider, Directory);
         Node = new NodeHost("uk", manifest.WriteTo(Directory), manifest.Keys["uk"], _database, Directory);
         _ = Node.Server;

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Exchange.Testing;
+using Exchange.V1;
+using Google.Protobuf.WellKnownTypes;
 
 namespace Exchange.Cli.Tests;
 
@@ -34,6 +36,25 @@ public sealed class CliTests(CliFixture fixture) : IClassFixture<CliFixture>
         Assert.Equal(0, withdraw.ExitCode);
         Assert.Contains($"withdrawn {id}", withdraw.Out);
         Assert.Contains("WITHDRAWN", (await Exchange("findings", "get", id)).Out);
+    }
+
+    [Fact]
+    public async Task A_partner_polling_with_since_gets_what_this_node_received_since_then_whenever_its_origin_submitted_it()
+    {
+        await Login(TestClients.Reader);
+        // us submitted it ten days ago; it reached this node only now (an outage, a backlog).
+        var finding = TestEnvelopes.FindingFrom("us", SampleFindings.Valid(TlpLevel.Green, institutes: ["uk"]));
+        finding.SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-10));
+        await fixture.Node.DeliverAsync(new TestEnvelopes(fixture.Manifest).Finding(finding, "uk"));
+        var fiveDaysAgo = DateTimeOffset.UtcNow.AddDays(-5).ToString("O");
+
+        var since = await Exchange("findings", "list", "--since", fiveDaysAgo, "-o", "json");
+        var until = await Exchange("findings", "list", "--until", fiveDaysAgo, "-o", "json");
+        var help = await Exchange("findings", "list", "--help");
+
+        Assert.Contains(finding.Id, since.Out);
+        Assert.DoesNotContain(finding.Id, until.Out);
+        Assert.Contains("received by this node", help.Out);
     }
 
     [Fact]

@@ -1,9 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Exchange.Domain;
+using Exchange.Node.Persistence;
 using Exchange.Testing;
 using Exchange.V1;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Exchange.Node.Tests;
 
@@ -69,10 +73,12 @@ public abstract class RevocationTests : IAsyncLifetime
         File.Move(temporary, SettingsFile, overwrite: true);
     }
 
-    private NodeHost StartNode()
+    private NodeHost StartNode(TimeProvider? clock = null)
     {
         var node = new NodeHost("uk", _manifest.WriteTo(Directory), _manifest.Keys["uk"], _database, Directory,
-            settings: [new("Subscriptions:TokenCheckInterval", "00:00:02")]) { ReloadableSettingsFile = SettingsFile };
+            // Coarse periodic work: the fake clock fires a timer once per period that an advance skips.
+            settings: [new("Subscriptions:TokenCheckInterval", "00:00:02"), new("Broker:EmbargoCheckInterval", "00:10:00"), new("Telemetry:SampleInterval", "00:10:00")],
+            services: clock is null ? null : s => s.AddSingleton(clock)) { ReloadableSettingsFile = SettingsFile };
         _nodes.Add(node);
         _ = node.Server;
         return node;
@@ -177,6 +183,28 @@ public abstract class RevocationTests : IAsyncLifetime
         Assert.Equal(StatusCode.Unauthenticated, await GetAsync(node, id, auth));
         var fresh = await node.AuthAsync(Partner);
         Assert.Equal(StatusCode.PermissionDenied, await GetAsync(node, id, fresh));
+    }
+
+    [Fact]
+    public async Task Entries_of_tokens_that_expired_over_a_day_ago_are_pruned()
+    {
+        await WritePartnerAsync([Scopes.FindingsRead]);
+        // OpenIddict tells expiry by the real clock: this node's runs three days behind it, so the
+        // token it issues is long expired by the time its own clock has moved two days on.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-3));
+        var node = StartNode(clock);
+        await node.TokenAsync(Partner);
+        Assert.True(await TokenEntriesAsync(node) > 0);
+
+        clock.Advance(TimeSpan.FromDays(2));
+
+        await Eventually.TrueAsync(async () => await TokenEntriesAsync(node) == 0, "the expired token entries are pruned", TimeSpan.FromSeconds(20));
+    }
+
+    private static async Task<int> TokenEntriesAsync(NodeHost node)
+    {
+        await using var scope = node.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<NodeDbContext>().Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken>().CountAsync();
     }
 
     [Fact]

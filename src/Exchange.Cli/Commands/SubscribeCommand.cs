@@ -157,7 +157,10 @@ internal static class SubscribeCommand
                     _headerWritten = true;
                 }
                 var kind = e.Kind.ToString().ToLowerInvariant();
-                var what = e.Kind == FeedEventKind.Withdrawn ? e.Reason : e.Finding?.Content?.Title ?? "";
+                // A withheld event names the version shown here earlier, now no longer current, and nothing else.
+                var what = e.Withheld
+                    ? e.Kind == FeedEventKind.Superseded ? "(no longer current: superseded by a version not shown to you)" : "(withdrawn; the reason is not shown to you)"
+                    : e.Kind == FeedEventKind.Withdrawn ? e.Reason : e.Finding?.Content?.Title ?? "";
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                     $"{e.Cursor,-10} {FindingView.Time(e.OccurredAt),-21} {kind,-11} {e.Label.Name(),-13} {e.OriginInstitute,-7} {$"{e.FindingId} v{e.FindingVersion}",-45} {what}"));
             }

@@ -64,6 +64,7 @@ public static class IdentityExtensions
         // Token lifetimes follow the node's clock, which tests can move.
         builder.Services.AddOptions<OpenIddictServerOptions>().Configure<TimeProvider>((o, time) => o.TimeProvider = time);
         builder.Services.AddOptions<OpenIddictValidationOptions>().Configure<TimeProvider>((o, time) => o.TimeProvider = time);
+        builder.Services.AddOptions<OpenIddict.Core.OpenIddictCoreOptions>().Configure<TimeProvider>((o, time) => o.TimeProvider = time);
 
         builder.Services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
         builder.Services.AddAuthorization(authorization =>
@@ -86,6 +87,7 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<TokenRevocations>();
         builder.Services.AddSingleton<ClientSeeder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClientSeeder>());
+        builder.Services.AddHostedService<TokenPruner>();
         return builder;
     }
 
