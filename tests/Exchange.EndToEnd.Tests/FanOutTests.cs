@@ -109,7 +109,11 @@ public sealed class FanOutTests(RabbitNetworkFixture network)
         foreach (var peer in new[] { "us", "jp", "fr" })
         {
             await Eventually.TrueAsync(async () => (await network.StoredAsync(peer, id)).Single().State == (int)FindingState.Withdrawn, $"{peer} withdrew {id}");
-            Assert.Equal("the scorer was miscalibrated", (await network.StoredAsync(peer, id)).Single().WithdrawalReason);
+            // The reason is the origin's words: sealed at the recipient like the finding, shown to its readers.
+            var read = await new FindingService.FindingServiceClient(network[peer].CreateChannel())
+                .GetFindingAsync(new GetFindingRequest { Id = id }, await network[peer].AuthAsync(TestClients.Reader));
+            Assert.Equal("the scorer was miscalibrated", read.Finding.WithdrawalReason);
+            Assert.Null((await network.StoredAsync(peer, id)).Single().WithdrawalReason);
         }
         await Eventually.TrueAsync(async () => (await network.QueryAsync("uk", db => db.Outbox.CountAsync(o =>
             o.FindingId == id && o.Kind == (int)EnvelopeKind.Withdrawal && o.Accepted == true))) == 3, "every withdrawal acknowledged");

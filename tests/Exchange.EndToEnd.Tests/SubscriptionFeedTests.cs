@@ -47,6 +47,11 @@ public sealed class SubscriptionFeedTests(RabbitNetworkFixture network)
             await Eventually.TrueAsync(async () => (await network.AuditKindsAsync("jp", v1.Id)).Count(k => k == nameof(AuditEventKind.FindingWithdrawn)) == 2,
                 "jp has both withdrawals");
             await Eventually.TrueAsync(() => network.QueryAsync("jp", async db => !await db.AuditEvents.AnyAsync(e => e.LeafIndex == null)), "jp's log has integrated them");
+            // What crossed the broker to jp named only what jp held: version 1, AMBER; never the RED version 2.
+            var told = await network.QueryAsync("jp", async db => (await db.AuditEvents.Where(e => e.FindingId == v1.Id && e.Kind == nameof(AuditEventKind.FindingWithdrawn))
+                .Select(e => e.Event).ToListAsync()).Select(AuditEvent.Parser.ParseFrom).ToList());
+            Assert.All(told, w => Assert.Equal((1, TlpLevel.Amber), (w.FindingVersion, w.Label)));
+            Assert.DoesNotContain(await network.QueryAsync("jp", db => db.Inbox.Where(i => i.FindingId == v1.Id).Select(i => i.FindingVersion).ToListAsync()), v => v > 1);
             await using var replay = await FeedSubscriber.OpenAsync(new SubscriptionService.SubscriptionServiceClient(network["jp"].CreateChannel()),
                 new SubscribeRequest { Model = model }, await network["jp"].AuthAsync(TestClients.Reader));
             Assert.Equal(jp.Select(e => e.Cursor), replay.EventsBeforeLive.Select(e => e.Cursor));
