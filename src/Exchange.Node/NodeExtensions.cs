@@ -4,6 +4,7 @@ using Exchange.Node.Findings;
 using Exchange.Node.Identity;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
+using Exchange.Node.Settings;
 using Exchange.Node.Subscriptions;
 using Exchange.Node.Telemetry;
 using Microsoft.AspNetCore.DataProtection;
@@ -22,7 +23,7 @@ public static class NodeExtensions
 
     public static WebApplicationBuilder AddExchangeNode(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<NodeOptions>().BindSection(NodeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddManifest();
         builder.AddPersistence();
@@ -93,7 +94,7 @@ public static class NodeExtensions
 
     private static void AddDataProtection(this WebApplicationBuilder builder)
     {
-        var node = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
+        var node = builder.Configuration.GetOptions<NodeOptions>(NodeOptions.Section);
         var dataProtection = builder.Services.AddDataProtection()
             // One application name per institute: its replicas share a key ring, other institutes' nodes
             // on the same database server could never read it.

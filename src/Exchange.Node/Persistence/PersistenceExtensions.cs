@@ -1,3 +1,4 @@
+using Exchange.Node.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -7,9 +8,9 @@ public static class PersistenceExtensions
 {
     public static IHostApplicationBuilder AddPersistence(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var node = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+        var options = builder.Configuration.GetOptions<DatabaseOptions>(DatabaseOptions.Section);
+        var node = builder.Configuration.GetOptions<NodeOptions>(NodeOptions.Section);
+        builder.Services.AddOptions<DatabaseOptions>().BindSection(DatabaseOptions.Section)
             .Validate(o => o.Provider == DatabaseProvider.Sqlite || !string.IsNullOrWhiteSpace(o.ConnectionString),
                 "Database:ConnectionString is required when Database:Provider is Postgres")
             .ValidateOnStart();
