@@ -1,3 +1,4 @@
+using Exchange.Envelopes;
 using Exchange.Node.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -47,7 +48,14 @@ internal sealed class DatabaseInitializer(IServiceProvider services, IOptions<Da
     {
         if (database.Value.Provider == DatabaseProvider.Sqlite)
         {
-            Directory.CreateDirectory(node.Value.DataDirectory);
+            // Owner-only: the database, the Inspect uploads being imported, and anything else the node keeps here.
+            OwnerOnlyFile.CreateDirectory(node.Value.DataDirectory);
+            await using var scope = services.CreateAsyncScope();
+            var connectionString = scope.ServiceProvider.GetRequiredService<NodeDbContext>().Database.GetConnectionString() ?? "";
+            foreach (var file in OwnerOnlyDatabaseFile.Tighten(connectionString))
+            {
+                logger.LogWarning("{File} could be read by other users of this machine; it is now readable by its owner only", file);
+            }
         }
         var deadline = DateTimeOffset.UtcNow + database.Value.StartupWait;
         for (var attempt = 1; ; attempt++)
