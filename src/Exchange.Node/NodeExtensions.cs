@@ -4,10 +4,10 @@ using Exchange.Node.Findings;
 using Exchange.Node.Identity;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
+using Exchange.Node.Secrets;
 using Exchange.Node.Settings;
 using Exchange.Node.Subscriptions;
 using Exchange.Node.Telemetry;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -28,6 +28,7 @@ public static class NodeExtensions
         builder.AddManifest();
         builder.AddPersistence();
         builder.AddDataProtection();
+        builder.AddPlaceholderSecretCheck();
         builder.AddIdentity();
         builder.AddNetwork();
         builder.AddAudit();
@@ -90,25 +91,6 @@ public static class NodeExtensions
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapHealthChecks("/healthz/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         return app;
-    }
-
-    private static void AddDataProtection(this WebApplicationBuilder builder)
-    {
-        var node = builder.Configuration.GetOptions<NodeOptions>(NodeOptions.Section);
-        var dataProtection = builder.Services.AddDataProtection()
-            // One application name per institute: its replicas share a key ring, other institutes' nodes
-            // on the same database server could never read it.
-            .SetApplicationName($"exchange-node-{node.InstituteId}")
-            // The key ring lives in the node's own database, so it survives restarts and is shared by replicas.
-            .PersistKeysToDbContext<NodeDbContext>();
-        var certificate = builder.Configuration["DataProtection:CertificatePath"];
-        if (!string.IsNullOrWhiteSpace(certificate))
-        {
-            // With a certificate the keys in the database are themselves encrypted: a copy of the
-            // database alone then reads nothing.
-            dataProtection.ProtectKeysWithCertificate(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(
-                certificate, builder.Configuration["DataProtection:CertificatePassword"]));
-        }
     }
 
     private sealed class DatabaseHealthCheck(IServiceScopeFactory scopes) : IHealthCheck
