@@ -5,8 +5,9 @@ namespace Exchange.Envelopes;
 
 /// <summary>
 /// The key-encryption key of a node's ASP.NET Core Data Protection key ring: an X.509 certificate
-/// with an RSA private key (Data Protection encrypts each key with XML Encryption, RSA-OAEP key
-/// transport, which needs RSA), kept outside the node's database.
+/// with an RSA private key (Data Protection's CertificateXmlEncryptor encrypts each key with W3C XML
+/// Encryption: AES-256-CBC under a key transported with RSA PKCS#1 v1.5, so it needs RSA), kept
+/// outside the node's database.
 /// </summary>
 public static class KeyEncryptionCertificate
 {

@@ -29,6 +29,30 @@ public sealed class OwnerOnlyCliFilesTests(CliFixture fixture) : IClassFixture<C
     }
 
     [Fact]
+    public async Task A_login_whose_home_folder_does_not_exist_yet_makes_it_owner_only_and_writes_nothing_in_the_current_folder()
+    {
+        OwnerOnlyTree.AssertUmaskWouldLetOthersRead();
+        var root = Path.Combine(fixture.Directory, "process-" + Guid.NewGuid().ToString("N"));
+        var home = Path.Combine(root, "home");
+        var current = Path.Combine(root, "current");
+        Directory.CreateDirectory(current);
+        var manifest = new TestManifest().Institute("uk").Institute("us");
+        await using var database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, root);
+        await using var node = new NodeHost("uk", manifest.WriteTo(root), manifest.Keys["uk"], database, root).ListenOnLoopback();
+
+        // The CLI as its own process, with the environment a container user may have: HOME set, not made.
+        var login = await ProcessRunner.RunAsync("env",
+            ["-u", "XDG_CONFIG_HOME", "-u", "EXCHANGE_CONFIG_DIR", $"HOME={home}", "dotnet", Path.Combine(AppContext.BaseDirectory, "exchange.dll"),
+             "login", "--node", node.Address!.ToString(), "--client-id", TestClients.Reader, "--client-secret", TestClients.Secret(TestClients.Reader)],
+            current, TimeSpan.FromMinutes(1));
+
+        Assert.True(login.ExitCode == 0, login.Error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(current));
+        Assert.True(File.Exists(Path.Combine(home, ".config", "exchange", "credentials.json")));
+        OwnerOnlyTree.AssertOwnerOnly(OwnerOnlyTree.Walk(home));
+    }
+
+    [Fact]
     public async Task A_data_protection_certificate_is_written_owner_only_a_node_accepts_it_and_it_is_never_overwritten()
     {
         OwnerOnlyTree.AssertUmaskWouldLetOthersRead();

@@ -20,7 +20,7 @@ internal sealed class KeyRingEncryptor(IServiceProvider services, KeyEncryptionK
         if (key.Problem is not null)
         {
             // Options validation names the problem; this runs only when the host did not validate first (keys export).
-            throw new OptionsValidationException(KeyEncryptionOptions.Section, typeof(KeyEncryptionOptions), [key.Problem]);
+            throw new OptionsValidationException(Options.DefaultName, typeof(KeyEncryptionOptions), [key.Problem]);
         }
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
@@ -33,7 +33,7 @@ internal sealed class KeyRingEncryptor(IServiceProvider services, KeyEncryptionK
         if (others.Count > 0)
         {
             var configured = key.Certificate is null ? "none is configured" : $"{KeyEncryptionOptions.Section}:CertificatePath is the certificate {key.Thumbprint}";
-            throw new OptionsValidationException(KeyEncryptionOptions.Section, typeof(KeyEncryptionOptions),
+            throw new OptionsValidationException(Options.DefaultName, typeof(KeyEncryptionOptions),
                 [$"The Data Protection key ring in this node's database is encrypted with the certificate {string.Join(", ", others)} (SHA-256), " +
                  $"but {configured}. Set {KeyEncryptionOptions.Section}:CertificatePath (and :CertificateKeyPath or :CertificatePassword) to the " +
                  "certificate the ring was encrypted with: without it no finding, private key or token in the database can be read."]);
