@@ -98,6 +98,20 @@ public sealed class ConfigurationListTests : IDisposable
     }
 
     [Theory]
+    [InlineData("{ \"Broker\": { \"ClusterNodes\": [] } }")]
+    [InlineData("{ \"Broker\": { \"ClusterNodes\": [ \"rabbit-9\" ] } }")]
+    public void A_list_a_later_file_gives_replaces_the_earlier_one_even_when_it_is_empty(string later)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Broker:ClusterNodes:0"] = "rabbit-1", ["Broker:ClusterNodes:1"] = "rabbit-2" })
+            .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(later)))
+            .Build();
+
+        var expected = JsonDocument.Parse(later).RootElement.GetProperty("Broker").GetProperty("ClusterNodes").EnumerateArray().Select(e => e.GetString()!);
+        Assert.Equal(expected, configuration.GetOptions<Disclosure.BrokerOptions>(Disclosure.BrokerOptions.Section).ClusterNodes);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task In_Development_a_client_given_one_scope_by_an_environment_variable_gets_that_scope_and_no_other(bool anotherClient)
