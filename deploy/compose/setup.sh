@@ -2,6 +2,10 @@
 # Makes everything compose.yaml reads, into $EXCHANGE_COMPOSE_STATE (default deploy/compose/state):
 #   keys-<id>.json       each institute's private keys (mode 0600, owned by the image's `app` user),
 #                        imported by its node on first start (Node:InitialKeysPath)
+#   data-protection-<id>.pem
+#                        each node's key-encryption key (certificate and RSA key, mode 0600, owned by
+#                        `app`), which encrypts its Data Protection key ring: keep it with the
+#                        database's backups, which cannot be read without it
 #   manifest.json        uk, us and jp from the sample manifest, with their own public keys
 #   definitions.json     RabbitMQ: vhost, quorum inbox queues, exchanges, one user per institute
 #                        that may read only its own queue, and an administrator
@@ -48,6 +52,7 @@ umask 077
 keys="[]"
 for id in "${ids[@]}"; do
   public=$(exchange keys generate --institute "$id" --out "$state/keys-$id.json" -o json)
+  exchange keys data-protection-certificate --out "$state/data-protection-$id.pem" >/dev/null
   keys=$(jq --argjson k "$public" '. + [$k]' <<<"$keys")
 done
 jq --argjson keys "$keys" --argjson ids "$(printf '%s\n' "${ids[@]}" | jq -R . | jq -s .)" \
@@ -82,6 +87,7 @@ for id in "${ids[@]}"; do
 Node__InstituteId=$id
 Node__ManifestPath=/config/manifest.json
 Node__InitialKeysPath=/config/keys.json
+DataProtection__CertificatePath=/config/data-protection.pem
 Database__Provider=Postgres
 Database__ConnectionString=Host=postgres;Username=exchange_$id;Password=$db_password;Database=exchange_$id
 Broker__Transport=RabbitMq
@@ -115,10 +121,10 @@ printf 'rabbitmq http://127.0.0.1:15672 admin %s\n' "$rabbit_admin_password" >>"
 chmod 0644 "$state/manifest.json"
 chmod 0711 "$state"
 if [ "$(id -u)" = 0 ]; then
-  chown "$app_uid" "$state"/keys-*.json
+  chown "$app_uid" "$state"/keys-*.json "$state"/data-protection-*.pem
   chown "$image_uid" "$state/definitions.json" "$state/postgres-init.sql" "$state/erlang.cookie"
 else
-  echo "deploy/compose/setup.sh: not root, so the files the containers read stay yours; before 'up': sudo chown $app_uid $state/keys-*.json && sudo chown $image_uid $state/definitions.json $state/postgres-init.sql $state/erlang.cookie" >&2
+  echo "deploy/compose/setup.sh: not root, so the files the containers read stay yours; before 'up': sudo chown $app_uid $state/keys-*.json $state/data-protection-*.pem && sudo chown $image_uid $state/definitions.json $state/postgres-init.sql $state/erlang.cookie" >&2
 fi
 echo "state in $state; secrets in $state/clients.txt"
 echo "docker compose -p exchange -f $root/deploy/compose/compose.yaml up -d --build"

@@ -45,6 +45,10 @@ node_dir="$root/src/Exchange.Node/bin/Release/net10.0"
 node_dll="$node_dir/Exchange.Node.dll"
 cli_dll="$root/src/Exchange.Cli/bin/Release/net10.0/exchange.dll"
 
+# Everything from here on (client secrets, broker passwords, key-encryption keys, logs) is its
+# owner's alone from the moment it exists. Not earlier: packages installed under this mask would be
+# unreadable by the services' own users.
+umask 077
 mkdir -p "$state"
 mapfile -t ids < <(jq -r '.institutes[].id' "$sample" | head -n "$count")
 printf '%s\n' "${ids[@]}" >"$state/ids"
@@ -62,11 +66,15 @@ node_args() {
   echo "--Node:DataDirectory=$state/$id"
   echo "--Database:Provider=Postgres"
   echo "--Database:ConnectionString=$(db_conn "$id")"
+  echo "--DataProtection:CertificatePath=$state/$id/data-protection.pem"
 }
 
 keys_json="[]"
 for id in "${ids[@]}"; do
   mkdir -p "$state/$id"
+  # The key-encryption key of the node's Data Protection key ring (required outside Development),
+  # made before the node first starts so that nothing in its database is ever stored in clear.
+  dotnet "$cli_dll" keys data-protection-certificate --out "$state/$id/data-protection.pem" >/dev/null
   su postgres -c "psql -qAt -c 'DROP DATABASE IF EXISTS exchange_local_$id' -c 'CREATE DATABASE exchange_local_$id OWNER exchange'" >/dev/null
   # keys export reads the manifest only for the institute's own entry; the sample serves until ours exists.
   mapfile -t args < <(node_args "$id" | sed "s|--Node:ManifestPath=.*|--Node:ManifestPath=$sample|")

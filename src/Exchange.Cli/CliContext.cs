@@ -24,7 +24,9 @@ public sealed class CliContext
         }
         var xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME");
         var root = string.IsNullOrWhiteSpace(xdg)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config")
+            // DoNotVerify: a home folder that does not exist yet (a container user's) is made, owner-only,
+            // rather than read as "" and the credentials written under the current directory.
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify), ".config")
             : xdg;
         return Path.Combine(root, "exchange");
     }

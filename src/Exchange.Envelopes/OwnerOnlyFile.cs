@@ -1,13 +1,28 @@
 namespace Exchange.Envelopes;
 
-/// <summary>Writes secrets (private keys, passwords) to files only their owner can read, at no moment readable by others.</summary>
+/// <summary>
+/// Files and folders only their owner can read (0600 and 0700), created with that mode by the
+/// system call that creates them: there is no moment, and no umask, under which another user could
+/// open them. On Windows the modes do not apply and the calls create ordinary files and folders.
+/// </summary>
 public static class OwnerOnlyFile
 {
+    /// <summary>rw------- : what every file holding a secret, key or finding is created with.</summary>
+    public const UnixFileMode FilePermissions = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>rwx------ : what every folder the project creates for such files is created with.</summary>
+    public const UnixFileMode DirectoryPermissions = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>The permission bits that let anyone but the owner in (group and others).</summary>
+    public const UnixFileMode OthersMask = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
     /// <summary>
     /// Writes <paramref name="contents"/> to <paramref name="path"/> with mode 0600 from the moment
     /// the file exists. An existing file is an error unless <paramref name="overwrite"/>; then it is
     /// replaced by a rename, never rewritten under its old mode.
     /// </summary>
+    /// <exception cref="IOException">The file exists and <paramref name="overwrite"/> is false, or it cannot be written.</exception>
     public static void WriteAllText(string path, string contents, bool overwrite = false)
     {
         if (!overwrite && File.Exists(path))
@@ -16,14 +31,9 @@ public static class OwnerOnlyFile
         }
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
         try
         {
-            using (var writer = new StreamWriter(temporary, System.Text.Encoding.UTF8, options))
+            using (var writer = new StreamWriter(temporary, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), Options(FileMode.CreateNew, FileAccess.Write)))
             {
                 writer.Write(contents);
             }
@@ -34,4 +44,59 @@ public static class OwnerOnlyFile
             File.Delete(temporary);
         }
     }
+
+    /// <summary>
+    /// Options for a <see cref="FileStream"/> that, if it creates the file, creates it 0600.
+    /// </summary>
+    public static FileStreamOptions Options(FileMode mode, FileAccess access, FileOptions options = FileOptions.None, int bufferSize = 4096)
+    {
+        var result = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, Options = options, BufferSize = bufferSize };
+        if (!OperatingSystem.IsWindows())
+        {
+            result.UnixCreateMode = FilePermissions;
+        }
+        return result;
+    }
+
+    /// <summary>Creates an empty file 0600 unless one exists. Returns whether it created it.</summary>
+    public static bool CreateEmpty(string path)
+    {
+        try
+        {
+            using var _ = new FileStream(path, Options(FileMode.CreateNew, FileAccess.Write));
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and any missing parent folder with mode 0700. Folders that
+    /// exist already keep their mode: they may be mounted volumes whose mode is the operator's.
+    /// </summary>
+    public static void CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        // Directory.CreateDirectory(path, mode) gives the mode to the last folder only; its parents
+        // would be 0777 less the umask. So each missing folder is made on its own, outermost first.
+        var missing = new Stack<string>();
+        for (var folder = Path.GetFullPath(path); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+        {
+            missing.Push(folder);
+        }
+        while (missing.TryPop(out var folder))
+        {
+            Directory.CreateDirectory(folder, DirectoryPermissions);
+        }
+    }
+
+    /// <summary>Whether a file or folder lets anyone but its owner in (always false on Windows).</summary>
+    public static bool IsOpenToOthers(string path) =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & OthersMask) != 0;
 }

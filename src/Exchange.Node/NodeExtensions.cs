@@ -4,10 +4,11 @@ using Exchange.Node.Findings;
 using Exchange.Node.Identity;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
+using Exchange.Node.Secrets;
+using Exchange.Node.Settings;
 using Exchange.Node.Startup;
 using Exchange.Node.Subscriptions;
 using Exchange.Node.Telemetry;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,7 @@ public static class NodeExtensions
     public static WebApplicationBuilder AddExchangeNode(this WebApplicationBuilder builder)
     {
         builder.AddStartRefusals();
-        builder.Services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.Section)
+        builder.Services.AddOptions<NodeOptions>().BindSection(NodeOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.InstituteId), "Node:InstituteId is required (this node's institute id in the network manifest)")
             .Validate(o => string.IsNullOrWhiteSpace(o.InstituteId) || NodeOptions.InstituteIdPattern().IsMatch(o.InstituteId),
                 "Node:InstituteId must be lower-case letters, digits and '-', starting with a letter, at most 32 characters")
@@ -35,6 +36,7 @@ public static class NodeExtensions
         builder.AddManifest();
         builder.AddPersistence();
         builder.AddDataProtection();
+        builder.AddPlaceholderSecretCheck();
         builder.AddIdentity();
         builder.AddNetwork();
         builder.AddAudit();
@@ -97,41 +99,6 @@ public static class NodeExtensions
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapHealthChecks("/healthz/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         return app;
-    }
-
-    private static void AddDataProtection(this WebApplicationBuilder builder)
-    {
-        var node = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
-        var dataProtection = builder.Services.AddDataProtection()
-            // One application name per institute: its replicas share a key ring, other institutes' nodes
-            // on the same database server could never read it.
-            .SetApplicationName($"exchange-node-{node.InstituteId}")
-            // The key ring lives in the node's own database, so it survives restarts and is shared by replicas.
-            .PersistKeysToDbContext<NodeDbContext>();
-        var certificate = builder.Configuration["DataProtection:CertificatePath"];
-        if (!string.IsNullOrWhiteSpace(certificate))
-        {
-            // With a certificate the keys in the database are themselves encrypted: a copy of the
-            // database alone then reads nothing.
-            dataProtection.ProtectKeysWithCertificate(LoadCertificate(certificate, builder.Configuration["DataProtection:CertificatePassword"]));
-        }
-    }
-
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2 LoadCertificate(string path, string? password)
-    {
-        const string Fix = "point DataProtection:CertificatePath at the PKCS#12 (.pfx) file that protects this node's key ring, with its DataProtection:CertificatePassword";
-        if (!File.Exists(path))
-        {
-            throw new StartRefusedException("DataProtection:CertificatePath", $"'{path}' does not exist", Fix);
-        }
-        try
-        {
-            return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, password);
-        }
-        catch (System.Security.Cryptography.CryptographicException e)
-        {
-            throw new StartRefusedException("DataProtection:CertificatePath", $"'{path}' cannot be opened as PKCS#12 with DataProtection:CertificatePassword: {e.Message}", Fix, e);
-        }
     }
 
     private sealed class DatabaseHealthCheck(IServiceScopeFactory scopes) : IHealthCheck

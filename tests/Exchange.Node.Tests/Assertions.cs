@@ -12,6 +12,14 @@ internal static class Assertions
         return e;
     }
 
+    /// <summary>Every message in an exception, its inner exceptions and an aggregate's, joined: what a refused start said.</summary>
+    public static string Messages(this Exception e) => e switch
+    {
+        AggregateException aggregate => string.Join(" | ", aggregate.Flatten().InnerExceptions.Select(Messages)),
+        { InnerException: { } inner } => $"{e.Message} | {Messages(inner)}",
+        _ => e.Message,
+    };
+
     public static IReadOnlyDictionary<string, string> FieldViolations(this RpcException e)
     {
         var badRequest = e.GetRpcStatus()?.GetDetail<BadRequest>();

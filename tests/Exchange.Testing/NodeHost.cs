@@ -12,6 +12,7 @@ using Exchange.Node;
 using Exchange.Node.Disclosure;
 using Exchange.Node.Startup;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Exchange.Testing;
 
@@ -47,6 +48,7 @@ public sealed class NodeHost : WebApplicationFactory<Program>
             ["Database:ConnectionString"] = database.ConnectionString,
             ["Identity:RequireHttps"] = "false",
             ["Node:InitialKeysPath"] = keysPath,
+            ["DataProtection:CertificatePath"] = TestKeyEncryption.CertificatePath,
             ["Broker:Transport"] = "InMemory",
             ["Broker:OutboxPollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -109,13 +111,17 @@ public sealed class NodeHost : WebApplicationFactory<Program>
     /// The node composed as Program composes it, outside the factory: on the in-memory test server,
     /// or with <paramref name="kestrel"/> on the real sockets its settings name (Kestrel:Endpoints, urls).
     /// </summary>
-    public WebApplication CreateApplication(bool kestrel = false)
+    public WebApplication CreateApplication(bool kestrel = false, string environment = "Testing", bool logs = true)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Configuration.AddInMemoryCollection(_settings);
         if (ReloadableSettingsFile is { } file)
         {
             builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: true);
+        }
+        if (!logs)
+        {
+            builder.Logging.ClearProviders();
         }
         if (!kestrel)
         {
@@ -133,9 +139,10 @@ public sealed class NodeHost : WebApplicationFactory<Program>
     /// tests of a refused start: WebApplicationFactory's deferred host can surface an
     /// ObjectDisposedException from its own teardown in place of the start error.
     /// </summary>
-    public async Task<Exception?> StartErrorAsync(bool kestrel = false)
+    public async Task<Exception?> StartErrorAsync(bool kestrel = false, string environment = "Testing")
     {
-        await using var app = CreateApplication(kestrel);
+        // Quiet: the host would log the refusal it throws, and the test reads it from the exception.
+        await using var app = CreateApplication(kestrel, environment, logs: false);
         try
         {
             await app.StartOrStopAsync();

@@ -37,6 +37,7 @@ public sealed class NodeProcess : IAsyncDisposable
             ["Node:ManifestPath"] = manifestPath,
             ["Node:DataDirectory"] = dataDirectory,
             ["Node:InitialKeysPath"] = keysPath,
+            ["DataProtection:CertificatePath"] = TestKeyEncryption.CertificatePath,
             ["Database:Provider"] = database,
             ["Database:ConnectionString"] = connectionString,
             ["Identity:RequireHttps"] = "false",

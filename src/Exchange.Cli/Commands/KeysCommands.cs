@@ -1,4 +1,8 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Exchange.Envelopes;
 using Exchange.Cli.Output;
 using Exchange.V1;
 
@@ -54,6 +58,40 @@ internal static class KeysCommands
             }
             TableWriter.WriteFields(runner.Context.Out, [("institute", publicKeys.InstituteId), ("signingKey", publicKeys.SigningKey), ("encryptionKey", publicKeys.EncryptionKey), ("privateKeys", path)]);
         }, ct));
-        return new Command("keys", "The node's own keys") { export, generate };
+        var certificateOut = new Option<string>("--out") { Description = "where to write the certificate and its private key (one PEM file, mode 0600); never overwritten", Required = true };
+        var certificate = new Command("data-protection-certificate",
+            "Make a node's key-encryption key: a self-signed RSA-3072 certificate and its private key, for DataProtection:CertificatePath. " +
+            "It encrypts the node's Data Protection key ring; keep a copy with the database's backups, which cannot be read without it")
+        {
+            certificateOut,
+        };
+        certificate.SetAction((parse, ct) => runner.RunAsync(async _ =>
+        {
+            var path = parse.GetValue(certificateOut)!;
+            X509Certificate2 made;
+            try
+            {
+                made = KeyEncryptionCertificate.Write(path, overwrite: false);
+            }
+            catch (IOException e) when (File.Exists(path))
+            {
+                throw new CliException($"--out: '{path}' exists; it may be the only key that opens a node's database, so it is never overwritten ({e.Message})", ExitCodes.InvalidInput);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--out: cannot write '{path}': {e.Message}", ExitCodes.InvalidInput);
+            }
+            using (made)
+            {
+                var thumbprint = made.GetCertHashString(HashAlgorithmName.SHA256);
+                if (global.IsJson(parse))
+                {
+                    await runner.Context.Out.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["path"] = path, ["sha256"] = thumbprint }));
+                    return;
+                }
+                TableWriter.WriteFields(runner.Context.Out, [("certificate", path), ("sha256", thumbprint), ("setting", $"DataProtection:CertificatePath={Path.GetFullPath(path)}")]);
+            }
+        }, ct));
+        return new Command("keys", "The node's own keys") { export, generate, certificate };
     }
 }

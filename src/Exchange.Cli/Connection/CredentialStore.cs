@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Exchange.Envelopes;
 
 namespace Exchange.Cli.Connection;
 
@@ -28,16 +29,14 @@ internal sealed class CredentialStore(string directory)
         }
     }
 
+    /// <summary>
+    /// Writes the file 0600 in a folder created 0700, both owner-only from the moment they exist
+    /// (never written first and narrowed after); replaced by a rename, so never half written.
+    /// </summary>
     public void Save(Credentials credentials)
     {
-        Directory.CreateDirectory(directory);
-        var temp = FilePath + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(credentials, CredentialJson.Default.Credentials));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        File.Move(temp, FilePath, overwrite: true);
+        OwnerOnlyFile.CreateDirectory(directory);
+        OwnerOnlyFile.WriteAllText(FilePath, JsonSerializer.Serialize(credentials, CredentialJson.Default.Credentials), overwrite: true);
     }
 
     public static string Key(Uri node) => node.GetLeftPart(UriPartial.Authority).ToLowerInvariant();

@@ -39,7 +39,7 @@ internal sealed class DemoNetwork : IAsyncDisposable
         manifest.Group("network", "The three demo institutes", Institutes)
             .Agreement("uk-us", "UK–US partnership", ["uk", "us"], "RED", [], now.AddYears(-1), now.AddYears(2))
             .Agreement("uk-jp", "UK–Japan cyber cooperation", ["uk", "jp"], "AMBER", ["cyber"], now.AddYears(-1), now.AddYears(2));
-        System.IO.Directory.CreateDirectory(directory);
+        OwnerOnlyFile.CreateDirectory(directory);
         var manifestPath = Path.Combine(directory, "manifest.json");
         await File.WriteAllBytesAsync(manifestPath, manifest.ToJson());
 

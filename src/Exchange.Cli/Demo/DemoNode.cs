@@ -38,9 +38,12 @@ internal sealed class DemoNode : IAsyncDisposable
 
     public static async Task<DemoNode> StartAsync(string instituteId, string manifestPath, InstituteKeyPairs keys, string directory, InMemoryBroker broker)
     {
-        Directory.CreateDirectory(directory);
+        OwnerOnlyFile.CreateDirectory(directory);
         var keysPath = Path.Combine(directory, "initial-keys.json");
         keys.WritePrivateKeys(keysPath, overwrite: true);
+        // A demo node is not in the Development environment: its key ring needs a key-encryption key too.
+        var certificatePath = Path.Combine(directory, "data-protection.pem");
+        KeyEncryptionCertificate.Write(certificatePath, overwrite: true).Dispose();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = directory, EnvironmentName = "Demo", Args = [] });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -48,6 +51,7 @@ internal sealed class DemoNode : IAsyncDisposable
             ["Node:ManifestPath"] = manifestPath,
             ["Node:DataDirectory"] = directory,
             ["Node:InitialKeysPath"] = keysPath,
+            ["DataProtection:CertificatePath"] = certificatePath,
             ["Broker:Transport"] = "InMemory",
             ["Broker:OutboxPollInterval"] = "00:00:00.200",
             ["Broker:EmbargoCheckInterval"] = "00:00:00.250",

@@ -1,4 +1,5 @@
 using Exchange.Node.Network;
+using Exchange.Node.Settings;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -9,8 +10,8 @@ public static class DisclosureExtensions
 {
     public static IHostApplicationBuilder AddDisclosure(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
-        builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.Section)
+        var options = builder.Configuration.GetOptions<BrokerOptions>(BrokerOptions.Section);
+        builder.Services.AddOptions<BrokerOptions>().BindSection(BrokerOptions.Section)
             .Validate(o => o.Transport != BrokerTransport.RabbitMq || (o.Username.Length > 0 && o.Password.Length > 0),
                 "Broker:Username and Broker:Password are required for RabbitMQ: each institute has its own broker user")
             .Validate(o => o.OutboxBatchSize is > 0 and <= 5000, "Broker:OutboxBatchSize must be between 1 and 5000")

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Exchange.Domain.Findings;
+using Exchange.Envelopes;
 using Exchange.Node.Api;
 using Exchange.V1;
 using Grpc.Core;
@@ -36,7 +37,8 @@ internal sealed class InspectUploads
     {
         folder = Path.Combine(node.Value.DataDirectory, "imports");
         maxBytes = limits.MaxImportBytes;
-        Directory.CreateDirectory(folder);
+        // Uploads are evaluation logs on their way to becoming findings: the owner's alone, from the first byte.
+        OwnerOnlyFile.CreateDirectory(folder);
         // A crash leaves spooled files behind; none of them belongs to a live upload at start.
         foreach (var stale in Directory.EnumerateFiles(folder, "*.upload"))
         {
@@ -51,8 +53,8 @@ internal sealed class InspectUploads
         FileStream? file = null;
         try
         {
-            file = new FileStream(Path.Combine(folder, $"{Guid.NewGuid():N}.upload"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
-                bufferSize: 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            file = new FileStream(Path.Combine(folder, $"{Guid.NewGuid():N}.upload"),
+                OwnerOnlyFile.Options(FileMode.CreateNew, FileAccess.ReadWrite, FileOptions.DeleteOnClose | FileOptions.Asynchronous, bufferSize: 1 << 16));
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long size = 0;
             while (await requests.MoveNext(cancellationToken))

@@ -1,5 +1,6 @@
 using Exchange.Domain;
 using Exchange.Node.Persistence;
+using Exchange.Node.Settings;
 using Microsoft.AspNetCore.Authorization;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -12,8 +13,8 @@ public static class IdentityExtensions
 {
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(NodeIdentityOptions.Section).Get<NodeIdentityOptions>() ?? new NodeIdentityOptions();
-        builder.Services.AddOptions<NodeIdentityOptions>().BindConfiguration(NodeIdentityOptions.Section)
+        var options = builder.Configuration.GetOptions<NodeIdentityOptions>(NodeIdentityOptions.Section);
+        builder.Services.AddOptions<NodeIdentityOptions>().BindSection(NodeIdentityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Scopes.All(Scopes.All.Contains)),
                 $"Identity:Clients: every scope must be one of {string.Join(", ", Scopes.All)}")
             .Validate(o => o.Clients.All(c => !string.IsNullOrWhiteSpace(c.ClientId) && c.ClientSecret.Length >= 16),

@@ -17,7 +17,10 @@ public static class KeysExportCommand
 
     public static async Task<int> RunAsync(WebApplication app)
     {
-        foreach (var initializer in app.Services.GetServices<IHostedService>().OfType<DatabaseInitializer>())
+        // The checks a start makes (settings, the key-encryption key), then what must precede the
+        // keys: the database, and the key ring encrypted with the node's certificate.
+        app.Services.GetService<IStartupValidator>()?.Validate();
+        foreach (var initializer in app.Services.GetServices<IHostedService>().Where(s => s is DatabaseInitializer or Secrets.KeyRingEncryptor))
         {
             await initializer.StartAsync(CancellationToken.None);
         }

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Exchange.Envelopes;
+using Exchange.Node.Settings;
 using Exchange.Node.Startup;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -9,9 +11,9 @@ public static class PersistenceExtensions
 {
     public static IHostApplicationBuilder AddPersistence(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var node = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+        var options = builder.Configuration.GetOptions<DatabaseOptions>(DatabaseOptions.Section);
+        var node = builder.Configuration.GetOptions<NodeOptions>(NodeOptions.Section);
+        builder.Services.AddOptions<DatabaseOptions>().BindSection(DatabaseOptions.Section)
             .Validate(o => o.Provider == DatabaseProvider.Sqlite || !string.IsNullOrWhiteSpace(o.ConnectionString),
                 "Database:ConnectionString is required when Database:Provider is Postgres")
             .ValidateOnStart();
@@ -50,12 +52,19 @@ internal sealed class DatabaseInitializer(IServiceProvider services, IOptions<Da
         {
             try
             {
-                Directory.CreateDirectory(node.Value.DataDirectory);
+                // Owner-only: the database, the Inspect uploads being imported, and anything else the node keeps here.
+                OwnerOnlyFile.CreateDirectory(node.Value.DataDirectory);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new StartRefusedException("Node:DataDirectory", $"'{node.Value.DataDirectory}' cannot be created: {e.Message}",
                     "point Node:DataDirectory at a folder this node may write, and start it again", e);
+            }
+            await using var scope = services.CreateAsyncScope();
+            var connectionString = scope.ServiceProvider.GetRequiredService<NodeDbContext>().Database.GetConnectionString() ?? "";
+            foreach (var file in OwnerOnlyDatabaseFile.Tighten(connectionString))
+            {
+                logger.LogWarning("{File} could be read by other users of this machine; it is now readable by its owner only", file);
             }
         }
         var deadline = DateTimeOffset.UtcNow + database.Value.StartupWait;

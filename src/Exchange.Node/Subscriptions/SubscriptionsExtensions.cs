@@ -1,3 +1,4 @@
+using Exchange.Node.Settings;
 using Microsoft.Extensions.Options;
 
 namespace Exchange.Node.Subscriptions;
@@ -6,7 +7,7 @@ public static class SubscriptionsExtensions
 {
     public static IHostApplicationBuilder AddSubscriptions(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section)
+        builder.Services.AddOptions<SubscriptionOptions>().BindSection(SubscriptionOptions.Section)
             .Validate(o => o.MaxSubscribers > 0, "Subscriptions:MaxSubscribers must be positive")
             .Validate(o => o.MaxPerClient > 0, "Subscriptions:MaxPerClient must be positive")
             .Validate(o => o.PageContentBytes > 0, "Subscriptions:PageContentBytes must be positive")

@@ -1,3 +1,4 @@
+using Exchange.Node.Settings;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,14 +9,14 @@ public static class TelemetryExtensions
 {
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section)
+        builder.Services.AddOptions<TelemetryOptions>().BindSection(TelemetryOptions.Section)
             .Validate(o => o.SampleInterval > TimeSpan.Zero, "Telemetry:SampleInterval must be positive")
             .Validate(o => o.ExportInterval > TimeSpan.Zero, "Telemetry:ExportInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton<NodeMetrics>();
         builder.Services.AddHostedService<GaugeSampler>();
 
-        var options = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var options = builder.Configuration.GetOptions<TelemetryOptions>(TelemetryOptions.Section);
         var endpoint = !string.IsNullOrWhiteSpace(options.OtlpEndpoint) ? options.OtlpEndpoint : builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
         if (string.IsNullOrWhiteSpace(endpoint))
         {
