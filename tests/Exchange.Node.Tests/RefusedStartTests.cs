@@ -67,7 +67,7 @@ public sealed class RefusedStartTests : IDisposable
         Setting("Identity:Clients:0:ClientSecret", "short", "invalid setting", "a ClientSecret of at least 16 characters"),
         Setting("Subscriptions:PageSize", "0", "invalid setting", "Subscriptions:PageSize must be between 1 and 5000"),
         Setting("Telemetry:OtlpEndpoint", "collector:4318", "Telemetry:OtlpEndpoint", "not an absolute http:// or https:// URI"),
-        Setting("DataProtection:CertificatePath", "/nonexistent/keyring.pfx", "DataProtection:CertificatePath", "does not exist"),
+        Setting("DataProtection:CertificatePath", "/nonexistent/keyring.pfx", "DataProtection:CertificatePath", "cannot be used as the key-encryption key"),
         // Addresses and certificates, met only once the server binds.
         Setting("urls", $"http://0.0.0.0:{NodeHost.FreePort()}", "urls / Kestrel:Endpoints", "plain HTTP"),
         Settings("an https endpoint whose certificate file is missing", new()
