@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using CsCheck;
 using Exchange.Inspect;
+using Exchange.TestInputs;
 
 namespace Exchange.Inspect.Tests;
 
