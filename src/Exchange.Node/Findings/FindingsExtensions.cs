@@ -9,6 +9,10 @@ public static class FindingsExtensions
         builder.Services.AddSingleton(builder.Configuration.GetSection("Findings:Limits").Get<FindingLimits>() ?? FindingLimits.Default);
         builder.Services.AddSingleton<FindingProtector>();
         builder.Services.AddScoped<FindingStore>();
+        builder.Services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section)
+            .Validate(o => o.MaxConcurrent > 0, "Findings:Imports:MaxConcurrent must be positive")
+            .Validate(o => o.SlotWait >= TimeSpan.Zero, "Findings:Imports:SlotWait cannot be negative")
+            .ValidateOnStart();
         builder.Services.AddSingleton<InspectUploads>();
         return builder;
     }
