@@ -8,6 +8,7 @@ namespace Exchange.Inspect.Tests;
 /// file holds. Allocation, not time, is what is measured: a reader that held a giant string or
 /// array would allocate at least its size.
 /// </summary>
+[Collection(nameof(MemoryMeasured))]
 public sealed class HostileLogTests
 {
     private const long Size = 24L << 20;
