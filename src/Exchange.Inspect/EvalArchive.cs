@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.Compression;
 using System.Text;
+using Exchange.Domain.Findings;
 
 namespace Exchange.Inspect;
 
@@ -18,13 +19,15 @@ internal sealed class EvalArchive : IDisposable
     private const uint LocalFileHeader = 0x04034b50;
     private readonly Stream _file;
     private readonly Dictionary<string, Entry> _entries;
+    private readonly InspectLimits _limits;
 
     private sealed record Entry(string Name, ushort Method, uint Crc32, long CompressedSize, long Size, long LocalHeaderOffset);
 
-    private EvalArchive(Stream file, Dictionary<string, Entry> entries)
+    private EvalArchive(Stream file, Dictionary<string, Entry> entries, InspectLimits limits)
     {
         _file = file;
         _entries = entries;
+        _limits = limits;
     }
 
     public IEnumerable<string> Names => _entries.Keys;
@@ -39,7 +42,9 @@ internal sealed class EvalArchive : IDisposable
         return read == 4 && BinaryPrimitives.ReadUInt32LittleEndian(magic) == LocalFileHeader;
     }
 
-    public static EvalArchive Open(Stream file)
+    /// <summary>Reads the archive's zip directory (APPNOTE.TXT sections 4.3.12 and 4.3.16).</summary>
+    /// <exception cref="InspectFormatException">Not a complete zip, damaged, ZIP64, entries named twice, or beyond <paramref name="limits"/>.</exception>
+    public static EvalArchive Open(Stream file, InspectLimits limits)
     {
         // The end-of-central-directory record is in the last 64 KiB + 22 bytes (after any comment).
         var tail = (int)Math.Min(file.Length, 65_557);
@@ -70,10 +75,15 @@ internal sealed class EvalArchive : IDisposable
         {
             throw new InspectFormatException("not a complete .eval archive: its zip directory points past the end of the file");
         }
+        if (directorySize > limits.MaxZipDirectoryBytes)
+        {
+            throw new InspectFormatException($"the .eval archive's zip directory is {Sizes.Describe(directorySize)}; the importer reads at most {Sizes.Describe(limits.MaxZipDirectoryBytes)}");
+        }
         var directory = new byte[directorySize];
         file.Position = directoryOffset;
         file.ReadExactly(directory);
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        long declared = 0;
         var at = 0;
         for (var i = 0; i < count; i++)
         {
@@ -94,13 +104,26 @@ internal sealed class EvalArchive : IDisposable
                 throw new InspectFormatException($"the .eval archive's zip directory is damaged at entry {i}");
             }
             var name = Encoding.UTF8.GetString(directory, at + 46, nameLength);
-            entries[name] = new Entry(name, method, crc, compressed, size, offset);
+            // Two entries of one name would let two zip readers see two different logs in one file.
+            if (!entries.TryAdd(name, new Entry(name, method, crc, compressed, size, offset)))
+            {
+                throw new InspectFormatException($"the .eval archive holds two entries named '{name}'");
+            }
+            declared += size;
             at += 46 + nameLength + extraLength + commentLength;
         }
-        return new EvalArchive(file, entries);
+        if (declared > limits.MaxInflatedBytes)
+        {
+            throw new InspectFormatException($"the .eval archive's entries decompress to {Sizes.Describe(declared)}; the importer inflates at most {Sizes.Describe(limits.MaxInflatedBytes)}");
+        }
+        return new EvalArchive(file, entries, limits);
     }
 
-    /// <summary>The entry's content, decompressed as it is read.</summary>
+    /// <summary>
+    /// The entry's content, decompressed as it is read; reading past the size the directory declares
+    /// fails at once (a zip bomb stops within 64 KiB of its claim), as does a zstd frame that asks for
+    /// a window over <see cref="InspectLimits.MaxZstdWindowLog"/>.
+    /// </summary>
     public Stream OpenEntry(string name)
     {
         var entry = _entries[name];
@@ -121,20 +144,30 @@ internal sealed class EvalArchive : IDisposable
             throw new InspectFormatException($"the .eval archive entry '{name}' runs past the end of the file (truncated?)");
         }
         var data = new BoundedStream(_file, dataStart, entry.CompressedSize);
-        return entry.Method switch
+        Stream content = entry.Method switch
         {
             0 => data,
             8 => new DeflateStream(data, CompressionMode.Decompress),
-            93 => new ZstdSharp.DecompressionStream(data),
+            93 => Zstd(data),
             _ => throw new InspectFormatException($"the .eval archive entry '{name}' uses zip compression method {entry.Method}, which is not supported (store, deflate and zstd are)"),
         };
+        return new DeclaredSizeStream(content, entry.Size, name);
+    }
+
+    private ZstdSharp.DecompressionStream Zstd(Stream data)
+    {
+        var zstd = new ZstdSharp.DecompressionStream(data);
+        zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_dParameter.ZSTD_d_windowLogMax, _limits.MaxZstdWindowLog);
+        return zstd;
     }
 
     /// <summary>
     /// Decompresses every entry, samples included, and checks its size and CRC-32: a log that is
     /// damaged anywhere is refused rather than imported from the parts that happen to read.
     /// </summary>
-    public void Verify(Action<long>? progress = null)
+    /// <exception cref="InspectFormatException">An entry is damaged, inflates past its declared size or needs too large a window.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public void Verify(Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
@@ -150,9 +183,14 @@ internal sealed class EvalArchive : IDisposable
                     int read;
                     while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
                     {
+                        cancellationToken.ThrowIfCancellationRequested();
                         crc.Append(buffer.AsSpan(0, read));
                         size += read;
                     }
+                }
+                catch (ZstdSharp.ZstdException e) when (e.Code == ZstdSharp.Unsafe.ZSTD_ErrorCode.ZSTD_error_frameParameter_windowTooLarge)
+                {
+                    throw new InspectFormatException($"the .eval archive entry '{entry.Name}' needs a zstd window over {Sizes.Describe(1L << _limits.MaxZstdWindowLog)}, the most the importer allows (zstd levels 1 to 19 stay within it)", e);
                 }
                 catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException or EndOfStreamException)
                 {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Exchange.Domain;
+using Exchange.Domain.Text;
 using Exchange.V1;
 using Google.Protobuf.WellKnownTypes;
 
@@ -27,15 +28,18 @@ public sealed record ImportSettings
 /// <summary>Maps an Inspect run to the finding staff would otherwise type in.</summary>
 public static class InspectImport
 {
+    private const int MaxMetrics = 200;
+    private const int MaxNotes = 40;
+
     public static SubmitFindingRequest ToFinding(InspectRun run, ImportSettings settings, out IReadOnlyList<string> notes)
     {
-        var remarks = new List<string>();
+        var remarks = Repairs(run.TextRepairs);
         if (!run.IsComplete && !settings.AllowIncomplete)
         {
             throw new IncompleteRunException(run.Status, run.Status switch
             {
                 "cancelled" => "the run was cancelled before it finished; import it anyway with --allow-incomplete (it will be marked cancelled)",
-                "error" => $"the run ended in an error ({run.ErrorMessage ?? "no message"}); import it anyway with --allow-incomplete (it will be marked as an error)",
+                "error" => $"the run ended in an error ({Clip(run.ErrorMessage ?? "no message", 500)}); import it anyway with --allow-incomplete (it will be marked as an error)",
                 _ => "the run never finished (only its journal is in the archive: it crashed or is still running); import it anyway with --allow-incomplete",
             });
         }
@@ -48,10 +52,10 @@ public static class InspectImport
             {
                 if (!double.IsFinite(metric.Value))
                 {
-                    remarks.Add($"{score.Scorer}/{metric.Name} was {Describe(metric.Value)} in the log and is left out");
+                    remarks.Add($"{Clip(score.Scorer, 200)}/{Clip(metric.Name, 200)} was {Describe(metric.Value)} in the log and is left out");
                     continue;
                 }
-                var m = new Metric { Name = metric.Name, Scorer = score.Scorer, Value = metric.Value };
+                var m = new Metric { Name = Clip(metric.Name, 200), Scorer = Clip(score.Scorer, 200), Value = metric.Value };
                 if (stderr is not null)
                 {
                     m.Stderr = stderr.Value;
@@ -95,9 +99,12 @@ public static class InspectImport
                 CompletedAt = run.CompletedAt is { } c && (run.StartedAt is null || c >= run.StartedAt) ? Timestamp.FromDateTimeOffset(c) : null,
             },
             Severity = settings.Severity,
-            Narrative = Narrative(run, remarks),
         };
-        content.Metrics.AddRange(metrics.Take(200));
+        content.Metrics.AddRange(metrics.Take(MaxMetrics));
+        if (metrics.Count > MaxMetrics)
+        {
+            remarks.Add($"the log has {metrics.Count} metrics; the first {MaxMetrics} are kept, the most a finding holds");
+        }
         if (settings.FileSha256.Length == 64)
         {
             // The log itself stays with the institute; the finding names it by hash.
@@ -109,16 +116,20 @@ public static class InspectImport
                 SizeBytes = settings.FileSize,
             });
         }
+        // Written last, so that it carries every remark, those of the mapping included.
+        content.Narrative = Narrative(run, remarks);
         notes = remarks;
         return new SubmitFindingRequest { Content = content, Label = settings.Label, Policy = settings.Policy };
     }
 
+    // Every value from the log is clipped here too: the narrative has a limit of its own (64 KiB).
     private static string Narrative(InspectRun run, List<string> remarks)
     {
         var text = new StringBuilder();
+        string Short(string value) => Clip(value, 200);
         text.Append(CultureInfo.InvariantCulture, $"Imported from an Inspect {(run.Format == "eval" ? ".eval archive" : ".json log")} (schema {run.SchemaVersion}).\n");
-        text.Append(CultureInfo.InvariantCulture, $"Task {run.Task}{(run.TaskFile.Length > 0 ? $" ({run.TaskFile})" : "")}, model {run.Model}{(run.InspectVersion.Length > 0 ? $", inspect_ai {run.InspectVersion}" : "")}.\n");
-        text.Append(CultureInfo.InvariantCulture, $"Run {run.RunId}{(run.EvalId.Length > 0 ? $", eval {run.EvalId}" : "")}{(run.Revision.Length > 0 ? $", revision {run.Revision}" : "")}.\n");
+        text.Append(CultureInfo.InvariantCulture, $"Task {Short(run.Task)}{(run.TaskFile.Length > 0 ? $" ({Short(run.TaskFile)})" : "")}, model {Short(run.Model)}{(run.InspectVersion.Length > 0 ? $", inspect_ai {Short(run.InspectVersion)}" : "")}.\n");
+        text.Append(CultureInfo.InvariantCulture, $"Run {Short(run.RunId)}{(run.EvalId.Length > 0 ? $", eval {Short(run.EvalId)}" : "")}{(run.Revision.Length > 0 ? $", revision {Short(run.Revision)}" : "")}.\n");
         text.Append(CultureInfo.InvariantCulture, $"Samples: {run.CompletedSamples} completed of {run.TotalSamples}{(run.DatasetSamples > 0 ? $" (dataset of {run.DatasetSamples})" : "")}.\n");
         if (run.TotalTokens is { } tokens)
         {
@@ -132,11 +143,28 @@ public static class InspectImport
         {
             text.Append(CultureInfo.InvariantCulture, $"Error: {Clip(error, 2000)}\n");
         }
-        foreach (var remark in remarks)
+        foreach (var remark in remarks.Take(MaxNotes))
         {
             text.Append(CultureInfo.InvariantCulture, $"Note: {remark}.\n");
         }
+        if (remarks.Count > MaxNotes)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"And {remarks.Count - MaxNotes} more notes.\n");
+        }
         return text.ToString();
+    }
+
+    // One note per field repaired, up to a few dozen; a log broken everywhere gets one more that counts the rest.
+    private static List<string> Repairs(IReadOnlyList<TextRepair> repairs)
+    {
+        var notes = repairs.Take(MaxNotes)
+            .Select(r => $"{Clip(r.Path, 200)} in the log was not valid Unicode text; {(r.Replaced == 1 ? "one character is" : $"{r.Replaced} characters are")} replaced with U+FFFD")
+            .ToList();
+        if (repairs.Count > MaxNotes)
+        {
+            notes.Add($"{repairs.Count - MaxNotes} more values in the log were not valid Unicode text and have U+FFFD in place of the bad characters");
+        }
+        return notes;
     }
 
     // "openai/gpt-4o" → provider openai, model gpt-4o; a name without a provider keeps it whole.
@@ -148,5 +176,5 @@ public static class InspectImport
 
     private static string Describe(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
 
-    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+    private static string Clip(string text, int max) => TextCut.Clip(text, max);
 }

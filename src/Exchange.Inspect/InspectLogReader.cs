@@ -10,9 +10,32 @@ namespace Exchange.Inspect;
 /// </summary>
 public static class InspectLogReader
 {
-    private static readonly HashSet<string> Kept = ["version", "status", "eval", "results", "stats", "error"];
+    private static readonly JsonShape Metric = JsonShape.Object(("name", JsonShape.Value), ("value", JsonShape.Value));
 
-    public static InspectRun Read(string path, Action<long>? progress = null)
+    // Only what the finding is made of: samples, messages, task arguments and the rest are passed
+    // over as they stream, whatever they hold; sample ids are only counted.
+    private static readonly JsonShape Log = JsonShape.Object(
+        ("version", JsonShape.Value),
+        ("status", JsonShape.Value),
+        ("eval", JsonShape.Object(
+            ("run_id", JsonShape.Value), ("eval_id", JsonShape.Value), ("task", JsonShape.Value), ("task_file", JsonShape.Value),
+            ("model", JsonShape.Value), ("created", JsonShape.Value),
+            ("dataset", JsonShape.Object(("name", JsonShape.Value), ("samples", JsonShape.Value), ("sample_ids", JsonShape.Count))),
+            ("config", JsonShape.Object(("limit", JsonShape.Value))),
+            ("packages", JsonShape.Object(("inspect_ai", JsonShape.Value))),
+            ("revision", JsonShape.Object(("commit", JsonShape.Value))))),
+        ("results", JsonShape.Object(
+            ("total_samples", JsonShape.Value), ("completed_samples", JsonShape.Value),
+            ("scores", JsonShape.Array(JsonShape.Object(("name", JsonShape.Value), ("scorer", JsonShape.Value), ("metrics", JsonShape.Map(Metric))))),
+            ("scorer", JsonShape.Object(("name", JsonShape.Value))),
+            ("metrics", JsonShape.Map(Metric)))),
+        ("stats", JsonShape.Object(
+            ("started_at", JsonShape.Value), ("completed_at", JsonShape.Value),
+            ("model_usage", JsonShape.Map(JsonShape.Object(("total_tokens", JsonShape.Value)))))),
+        ("error", JsonShape.Object(("message", JsonShape.Value))));
+
+    /// <summary>Reads the log at <paramref name="path"/>; see <see cref="Read(Stream, Action{long}?, InspectLimits?, CancellationToken)"/>.</summary>
+    public static InspectRun Read(string path, Action<long>? progress = null, InspectLimits? limits = null, CancellationToken cancellationToken = default)
     {
         FileStream file;
         try
@@ -25,75 +48,69 @@ public static class InspectLogReader
         }
         using (file)
         {
-            return Read(file, progress);
+            return Read(file, progress, limits, cancellationToken);
         }
     }
 
-    /// <summary>Reads from a seekable stream (a file): a zip archive by its magic number, JSON otherwise.</summary>
-    public static InspectRun Read(Stream stream, Action<long>? progress = null)
+    /// <summary>
+    /// Reads from a seekable stream (a file): a zip archive by its magic number, JSON otherwise. The
+    /// memory and work it takes are bounded by <paramref name="limits"/> (default
+    /// <see cref="InspectLimits.Default"/>), not by the file.
+    /// </summary>
+    /// <param name="progress">Called with the bytes of the file read so far.</param>
+    /// <exception cref="InspectFormatException">Not a readable Inspect log, or beyond a limit; the message says what and where.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static InspectRun Read(Stream stream, Action<long>? progress = null, InspectLimits? limits = null, CancellationToken cancellationToken = default)
     {
+        limits ??= InspectLimits.Default;
         if (stream.Length == 0)
         {
             throw new InspectFormatException("the file is empty");
         }
-        return EvalArchive.LooksLikeZip(stream) ? ReadEval(stream, progress) : ReadJson(stream, "json", progress);
+        return EvalArchive.LooksLikeZip(stream)
+            ? ReadEval(stream, progress, limits, cancellationToken)
+            : ReadJson(stream, progress, limits, cancellationToken);
     }
 
-    private static InspectRun ReadJson(Stream stream, string format, Action<long>? progress)
+    private static InspectRun ReadJson(Stream stream, Action<long>? progress, InspectLimits limits, CancellationToken cancellationToken)
     {
         using var literals = new NonFiniteLiteralStream(stream);
-        var parts = TopLevelJson.Read(literals, Kept, progress);
-        return Build(parts, format, fromJournal: false, journalSamples: 0);
+        var log = SelectiveJsonReader.Read(literals, Log, limits, progress, cancellationToken);
+        return Build(log, "json", fromJournal: false, journalSamples: 0);
     }
 
-    private static InspectRun ReadEval(Stream stream, Action<long>? progress)
+    private static InspectRun ReadEval(Stream stream, Action<long>? progress, InspectLimits limits, CancellationToken cancellationToken)
     {
-        var archive = EvalArchive.Open(stream);
-        archive.Verify(progress);
+        var archive = EvalArchive.Open(stream, limits);
+        archive.Verify(progress, cancellationToken);
         if (archive.Contains("header.json"))
         {
-            using var header = archive.OpenEntry("header.json");
-            return ReadEntry(header, "header.json", parts => Build(parts, "eval", fromJournal: false, journalSamples: 0));
+            return Build(ReadEntry(archive, "header.json", Log, limits, cancellationToken), "eval", fromJournal: false, journalSamples: 0);
         }
         if (!archive.Contains("_journal/start.json"))
         {
             throw new InspectFormatException("the .eval archive has neither header.json nor _journal/start.json: not an Inspect log");
         }
         // The run crashed before writing its header: what started, and how many samples finished.
-        var summaries = archive.Names.Count(n => n.StartsWith("_journal/summaries/", StringComparison.Ordinal));
-        var completed = summaries > 0 ? CountSummaries(archive) : 0;
-        using var start = archive.OpenEntry("_journal/start.json");
-        return ReadEntry(start, "_journal/start.json", parts =>
-        {
-            parts.TryAdd("status", JsonValue.Create("started"));
-            return Build(parts, "eval", fromJournal: true, journalSamples: completed);
-        });
-    }
-
-    private static int CountSummaries(EvalArchive archive)
-    {
-        var count = 0;
+        var completed = 0L;
         foreach (var name in archive.Names.Where(n => n.StartsWith("_journal/summaries/", StringComparison.Ordinal)))
         {
-            using var entry = new NonFiniteLiteralStream(archive.OpenEntry(name));
-            try
-            {
-                count += JsonNode.Parse(entry) is JsonArray items ? items.Count : 0;
-            }
-            catch (System.Text.Json.JsonException e)
-            {
-                throw new InspectFormatException($"{name} in the .eval archive is not valid JSON: {e.Message}", e);
-            }
+            completed += Number(ReadEntry(archive, name, JsonShape.Count, limits, cancellationToken).Root) is { } count ? (long)count : 0;
         }
-        return count;
+        var start = ReadEntry(archive, "_journal/start.json", Log, limits, cancellationToken);
+        if (start.Root is JsonObject journal)
+        {
+            journal.TryAdd("status", JsonValue.Create("started"));
+        }
+        return Build(start, "eval", fromJournal: true, journalSamples: completed);
     }
 
-    private static InspectRun ReadEntry(Stream entry, string name, Func<Dictionary<string, JsonNode?>, InspectRun> build)
+    private static SelectedJson ReadEntry(EvalArchive archive, string name, JsonShape shape, InspectLimits limits, CancellationToken cancellationToken)
     {
         try
         {
-            using var literals = new NonFiniteLiteralStream(entry);
-            return build(TopLevelJson.Read(literals, Kept));
+            using var literals = new NonFiniteLiteralStream(archive.OpenEntry(name));
+            return SelectiveJsonReader.Read(literals, shape, limits, cancellationToken: cancellationToken);
         }
         catch (InspectFormatException e)
         {
@@ -105,29 +122,33 @@ public static class InspectLogReader
         }
     }
 
-    private static InspectRun Build(Dictionary<string, JsonNode?> parts, string format, bool fromJournal, int journalSamples)
+    private static InspectRun Build(SelectedJson log, string format, bool fromJournal, long journalSamples)
     {
-        if (parts.GetValueOrDefault("eval") is not JsonObject eval)
+        if (log.Root is not JsonObject parts)
+        {
+            throw new InspectFormatException("the file is JSON but not an object: not an Inspect log");
+        }
+        if (parts["eval"] is not JsonObject eval)
         {
             throw new InspectFormatException("not an Inspect log: there is no 'eval' section");
         }
-        var status = Text(parts.GetValueOrDefault("status"));
+        var status = Text(parts["status"]);
         if (status is not ("started" or "success" or "cancelled" or "error"))
         {
             throw new InspectFormatException($"not an Inspect log: status '{status}' is not started, success, cancelled or error");
         }
-        var results = parts.GetValueOrDefault("results") as JsonObject;
-        var stats = parts.GetValueOrDefault("stats") as JsonObject;
+        var results = parts["results"] as JsonObject;
+        var stats = parts["stats"] as JsonObject;
         var dataset = eval["dataset"] as JsonObject;
-        var sampleIds = (dataset?["sample_ids"] as JsonArray)?.Count ?? 0;
+        var sampleIds = Number(dataset?["sample_ids"]) ?? 0;
         var datasetSamples = Number(dataset?["samples"]) ?? 0;
         var total = Number(results?["total_samples"]) ?? (sampleIds > 0 ? sampleIds : Number((eval["config"] as JsonObject)?["limit"]) ?? 0);
         return new InspectRun
         {
             Format = format,
-            SchemaVersion = (int)(Number(parts.GetValueOrDefault("version")) ?? 0),
+            SchemaVersion = (int)(Number(parts["version"]) ?? 0),
             Status = status,
-            ErrorMessage = Text((parts.GetValueOrDefault("error") as JsonObject)?["message"]),
+            ErrorMessage = Text((parts["error"] as JsonObject)?["message"]),
             RunId = Text(eval["run_id"]) ?? "",
             EvalId = Text(eval["eval_id"]) ?? "",
             Task = Text(eval["task"]) ?? "",
@@ -146,6 +167,7 @@ public static class InspectLogReader
             Scores = Scores(results),
             TotalTokens = (stats?["model_usage"] as JsonObject)?.Sum(m => (long)(Number((m.Value as JsonObject)?["total_tokens"]) ?? 0)),
             FromJournal = fromJournal,
+            TextRepairs = log.Repairs.Count == 0 ? [] : log.Repairs,
         };
     }
 

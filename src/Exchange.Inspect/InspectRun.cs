@@ -26,6 +26,8 @@ public sealed record InspectRun
     public long? TotalTokens { get; init; }
     /// <summary>True when the header was missing (the run crashed) and the journal was read instead.</summary>
     public bool FromJournal { get; init; }
+    /// <summary>Text in the log that was not valid Unicode and was kept with U+FFFD in place of the bad characters.</summary>
+    public IReadOnlyList<TextRepair> TextRepairs { get; init; } = [];
 
     public bool IsComplete => Status == "success";
 }

@@ -1,3 +1,4 @@
+using Exchange.Node.Api;
 using Exchange.Node.Audit;
 using Exchange.Node.Disclosure;
 using Exchange.Node.Findings;
@@ -18,8 +19,8 @@ namespace Exchange.Node;
 /// <summary>The composition root of a node, one call per feature.</summary>
 public static class NodeExtensions
 {
-    // Findings are limited to 4 MiB by validation; the transport allows a little more so that an
-    // oversized finding gets a field-level error rather than a bare RESOURCE_EXHAUSTED.
+    // Api.RequestFrameReader refuses any message over Findings:Limits:MaxRequestBytes (4 MiB) from its
+    // length prefix, naming its size and the limit; this is the transport's backstop behind it.
     private const int MaxReceiveMessageBytes = 6 * 1024 * 1024;
 
     public static WebApplicationBuilder AddExchangeNode(this WebApplicationBuilder builder)
@@ -44,6 +45,7 @@ public static class NodeExtensions
         builder.AddDisclosure();
         builder.AddSubscriptions();
         builder.AddTelemetry();
+        builder.AddRateLimits();
 
         builder.Services.AddGrpc(grpc =>
         {
@@ -51,6 +53,8 @@ public static class NodeExtensions
             grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
             grpc.Interceptors.Add<Api.TransientFailureInterceptor>();
         });
+        builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<Exchange.Domain.Findings.FindingLimits>((grpc, limits) =>
+            grpc.CompressionProviders = [new Api.BoundedGzipProvider(limits.MaxRequestBytes)]);
         builder.Services.AddGrpcReflection();
         builder.Services.AddHostedService<Api.PlainHttpGuard>();
         // "ready": can serve (database, broker); the rest (witness alerts) degrades /healthz without
@@ -87,8 +91,10 @@ public static class NodeExtensions
                 await next(context);
             });
         }
+        app.UseRateLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRequestChecks();
         app.MapIdentity();
         app.MapFindings();
         app.MapNetwork();

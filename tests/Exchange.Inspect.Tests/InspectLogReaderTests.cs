@@ -2,10 +2,12 @@ using System.IO.Compression;
 using System.Text;
 using CsCheck;
 using Exchange.Inspect;
+using Exchange.TestInputs;
 
 namespace Exchange.Inspect.Tests;
 
 /// <summary>Every sample log Inspect's own tests use, and the damaged, huge and odd ones it meets in the wild.</summary>
+[Collection(nameof(MemoryMeasured))]
 public sealed class InspectLogReaderTests
 {
     private static string Sample(string name) => Path.Combine(AppContext.BaseDirectory, "samples", name);

@@ -185,9 +185,15 @@ public abstract class FindingServiceTests(NodeFixture fixture)
         }
 
         var fields = (await FailsWith(StatusCode.InvalidArgument, () => Findings.SubmitFindingAsync(request, auth).ResponseAsync)).FieldViolations();
+        // Under the message limit, the same artifacts are named by the validator.
+        while (request.Content.Artifacts.Count > 6)
+        {
+            request.Content.Artifacts.RemoveAt(request.Content.Artifacts.Count - 1);
+        }
+        var within = (await FailsWith(StatusCode.InvalidArgument, () => Findings.SubmitFindingAsync(request, auth).ResponseAsync)).FieldViolations();
 
-        Assert.Contains("4 MiB", fields["request"]);
-        Assert.Contains("1 MiB", fields["content.artifacts"]);
+        Assert.Matches(@"^is a message of 4\.\d MiB; the node accepts messages of at most 4 MiB", fields["request"]);
+        Assert.Contains("1 MiB", within["content.artifacts"]);
     }
 
     [Fact]

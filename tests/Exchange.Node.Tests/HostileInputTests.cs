@@ -106,7 +106,8 @@ public abstract class HostileInputTests(NodeFixture fixture)
         await ByteMutations.Of(valid).SampleAsync(async bytes =>
         {
             // Bytes that are not a SubmitFindingRequest at all are refused by grpc-dotnet before
-            // any of our code runs, as UNKNOWN; everything that parses gets a status that says why.
+            // any of our code runs, as UNKNOWN (text that is not UTF-8 excepted: RequestFrameReader
+            // names its field); everything that parses gets a status that says why.
             var parses = true;
             try
             {

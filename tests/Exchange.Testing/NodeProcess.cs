@@ -17,8 +17,9 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly HttpClient _http = new(new SocketsHttpHandler()) { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
     private Process? _process;
 
+    /// <param name="environment">Environment variables for the process (e.g. DOTNET_GCHeapHardLimit), beside the inherited ones.</param>
     public NodeProcess(string instituteId, string manifestPath, InstituteKeyPairs keys, string database, string connectionString, string dataDirectory,
-        IEnumerable<KeyValuePair<string, string?>> settings)
+        IEnumerable<KeyValuePair<string, string?>> settings, IEnumerable<KeyValuePair<string, string>>? environment = null)
     {
         InstituteId = instituteId;
         DataDirectory = dataDirectory;
@@ -30,6 +31,10 @@ public sealed class NodeProcess : IAsyncDisposable
         var binary = NodeBinary();
         _start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(binary)!, RedirectStandardOutput = true, RedirectStandardError = true };
         _start.ArgumentList.Add(binary);
+        foreach (var (name, value) in environment ?? [])
+        {
+            _start.Environment[name] = value;
+        }
         var all = new Dictionary<string, string?>
         {
             ["urls"] = Address.ToString().TrimEnd('/'),

@@ -59,7 +59,8 @@ internal sealed class NodeSession : IDisposable
             HttpClient = http,
             DisposeHttpClient = false,
             MaxReceiveMessageSize = 16 * 1024 * 1024,
-            MaxSendMessageSize = 16 * 1024 * 1024,
+            // No limit of our own on what is sent: the node judges, and says the size and its limit.
+            MaxSendMessageSize = null,
         });
         return new NodeSession(node, channel, http, token);
     }

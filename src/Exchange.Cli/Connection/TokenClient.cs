@@ -42,6 +42,11 @@ internal sealed class TokenClient(HttpClient http)
             {
                 throw new CliException($"the node at {node} answered the token request with HTTP {(int)response.StatusCode} and no OAuth response");
             }
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                var why = json.TryGetProperty("error_description", out var d429) ? d429.GetString() : "too many requests";
+                throw new CliException($"the node at {node} refuses token requests for now: {why}");
+            }
             if (!response.IsSuccessStatusCode || !json.TryGetProperty("access_token", out var token))
             {
                 var error = json.TryGetProperty("error", out var e) ? e.GetString() : $"HTTP {(int)response.StatusCode}";

@@ -215,7 +215,7 @@ internal static class DemoCommand
         }
     }
 
-    private static string Short(string text) => text.Length <= 48 ? text : text[..47] + "…";
+    private static string Short(string text) => Exchange.Domain.Text.TextCut.Clip(text, 48);
 
     private static void TryDelete(string directory)
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Exchange.Domain.Policy;
+using Exchange.Domain.Text;
 using Exchange.Envelopes;
 using Exchange.Node.Audit;
 using Exchange.Node.Findings;
@@ -290,7 +291,7 @@ public sealed class InboxProcessor(
         FindingId = opened.Header.FindingId,
         FindingVersion = opened.Header.FindingVersion,
         ReceivedAt = time.GetUtcNow(),
-        Outcome = outcome.Length > 200 ? outcome[..200] : outcome,
+        Outcome = TextCut.Cut(outcome, 200),
         EnvelopeSha256 = opened.Sha256,
     };
 
@@ -347,7 +348,7 @@ public sealed class InboxProcessor(
             Counterparty = header?.Origin ?? "",
             MessageId = header?.MessageId ?? "",
             Reasons = { new AuditReason { Code = code } },
-            Detail = detail.Length > 500 ? detail[..500] : detail,
+            Detail = TextCut.Cut(detail, 500),
         }, cancellationToken);
         logger.LogWarning("Rejected an envelope (claimed origin {Origin}, message {MessageId}): {Code}: {Detail}", header?.Origin, header?.MessageId, code, detail);
         throw new EnvelopeRejectedException(code, detail);

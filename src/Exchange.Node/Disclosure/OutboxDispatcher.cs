@@ -1,3 +1,4 @@
+using Exchange.Domain.Text;
 using Exchange.Node.Audit;
 using Exchange.Node.Network;
 using Exchange.Node.Persistence;
@@ -80,7 +81,7 @@ internal sealed class OutboxDispatcher(
             if (failures[i] is { } failure)
             {
                 row.Attempts++;
-                row.LastError = failure.Message.Length > 2000 ? failure.Message[..2000] : failure.Message;
+                row.LastError = TextCut.Cut(failure.Message, 2000);
                 row.NextAttemptAt = sentAt + Backoff(row.Attempts);
                 logger.LogWarning("Sending {MessageId} to {Recipient} failed (attempt {Attempts}): {Error}", row.MessageId, row.Recipient, row.Attempts, failure.Message);
                 continue;

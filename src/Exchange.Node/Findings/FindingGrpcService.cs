@@ -142,7 +142,7 @@ internal sealed class FindingGrpcService(FindingStore store, FindingGate gate, N
         try
         {
             // Parsing is synchronous and reads the whole file; keep it off the request thread.
-            var run = await Task.Run(() => InspectLogReader.Read(upload.File), cancellationToken);
+            var run = await Task.Run(() => InspectLogReader.Read(upload.File, cancellationToken: cancellationToken), cancellationToken);
             request = InspectImport.ToFinding(run, Settings(options, upload, manifest), out notes);
         }
         catch (InspectFormatException e)

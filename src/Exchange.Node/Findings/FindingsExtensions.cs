@@ -1,3 +1,4 @@
+using Exchange.Node.Settings;
 using Exchange.Domain.Findings;
 
 namespace Exchange.Node.Findings;
@@ -7,7 +8,7 @@ public static class FindingsExtensions
     public static IHostApplicationBuilder AddFindings(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(builder.Configuration.GetSection("Findings:Limits").Get<FindingLimits>() ?? FindingLimits.Default);
-        builder.Services.AddOptions<FindingsOptions>().BindConfiguration(FindingsOptions.Section)
+        builder.Services.AddOptions<FindingsOptions>().BindSection(FindingsOptions.Section)
             .Validate(o => o.EmbargoClockSkew >= TimeSpan.Zero && o.EmbargoClockSkew <= TimeSpan.FromHours(1),
                 "Findings:EmbargoClockSkew must be between 00:00:00 and 01:00:00")
             .ValidateOnStart();
@@ -16,6 +17,10 @@ public static class FindingsExtensions
         builder.Services.AddHostedService<WithdrawalReasonSealer>();
         builder.Services.AddScoped<FindingStore>();
         builder.Services.AddScoped<Access.FindingGate>();
+        builder.Services.AddOptions<ImportOptions>().BindSection(ImportOptions.Section)
+            .Validate(o => o.MaxConcurrent > 0, "Findings:Imports:MaxConcurrent must be positive")
+            .Validate(o => o.SlotWait >= TimeSpan.Zero, "Findings:Imports:SlotWait cannot be negative")
+            .ValidateOnStart();
         builder.Services.AddSingleton<InspectUploads>();
         return builder;
     }

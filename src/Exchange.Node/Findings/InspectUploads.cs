@@ -24,19 +24,22 @@ internal sealed class SpooledUpload(FileStream file, string sha256, long size, S
 
 /// <summary>
 /// Receives Inspect logs streamed by clients. Logs run to hundreds of MB, so they go to disk in
-/// the node's data folder, never whole into memory, and only a few at a time.
+/// the node's data folder, never whole into memory, and only a few at a time: an upload waits for a
+/// slot at most <see cref="ImportOptions.SlotWait"/>, then is refused.
 /// </summary>
 internal sealed class InspectUploads
 {
-    private const int ConcurrentUploads = 4;
     private readonly string folder;
     private readonly long maxBytes;
-    private readonly SemaphoreSlim slots = new(ConcurrentUploads);
+    private readonly ImportOptions options;
+    private readonly SemaphoreSlim slots;
 
-    public InspectUploads(IOptions<NodeOptions> node, FindingLimits limits)
+    public InspectUploads(IOptions<NodeOptions> node, FindingLimits limits, IOptions<ImportOptions> imports)
     {
         folder = Path.Combine(node.Value.DataDirectory, "imports");
         maxBytes = limits.MaxImportBytes;
+        options = imports.Value;
+        slots = new SemaphoreSlim(options.MaxConcurrent);
         // Uploads are evaluation logs on their way to becoming findings: the owner's alone, from the first byte.
         OwnerOnlyFile.CreateDirectory(folder);
         // A crash leaves spooled files behind; none of them belongs to a live upload at start.
@@ -49,7 +52,11 @@ internal sealed class InspectUploads
     /// <summary>Reads the remaining messages (file chunks) of an upload to a temporary file.</summary>
     public async Task<SpooledUpload> ReceiveAsync(IAsyncStreamReader<ImportInspectLogRequest> requests, CancellationToken cancellationToken)
     {
-        await slots.WaitAsync(cancellationToken);
+        if (!await slots.WaitAsync(options.SlotWait, cancellationToken))
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"the node is already reading {options.MaxConcurrent} Inspect logs (Findings:Imports:MaxConcurrent) and none finished within {options.SlotWait.TotalSeconds:0.#} s (Findings:Imports:SlotWait); try again later"));
+        }
         FileStream? file = null;
         try
         {

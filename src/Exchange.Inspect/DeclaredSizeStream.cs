@@ -1,0 +1,45 @@
+namespace Exchange.Inspect;
+
+/// <summary>
+/// A zip entry's decompressed content that may not run past the size its directory entry declares:
+/// the check is made as the bytes come, so an entry that claims a kilobyte and inflates to gigabytes
+/// is stopped after one buffer, not after the gigabytes.
+/// </summary>
+internal sealed class DeclaredSizeStream(Stream inner, long declared, string name) : Stream
+{
+    private long _read;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        // Ask for at most one byte past the declared size: enough to see the lie, no more.
+        var room = (int)Math.Min(buffer.Length, declared - _read + 1);
+        var read = inner.Read(buffer[..room]);
+        _read += read;
+        if (_read > declared)
+        {
+            throw new InspectFormatException($"the .eval archive entry '{name}' inflates past the {declared:N0} bytes its zip directory declares: a zip bomb, or a damaged archive");
+        }
+        return read;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => declared;
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
