@@ -121,6 +121,21 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Contains(_logs.Warnings, l => l.Contains("ListFindings", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Calls_that_present_no_token_guess_nothing_and_lock_no_one_out()
+    {
+        await using var node = Node(failuresPerAddress: 5);
+        using var channel = node.CreateChannel();
+        var findings = new FindingService.FindingServiceClient(channel);
+
+        for (var i = 0; i < 10; i++)
+        {
+            await FailsWith(StatusCode.Unauthenticated, () => findings.ListFindingsAsync(new ListFindingsRequest()).ResponseAsync);
+        }
+
+        await findings.ListFindingsAsync(new ListFindingsRequest(), await node.AuthAsync(TestClients.Reader));
+    }
+
     private sealed class CapturedLogs : ILoggerProvider
     {
         private readonly ConcurrentQueue<string> _warnings = new();

@@ -135,11 +135,15 @@ public static class RateLimits
         }
     }
 
+    // A failure is credentials that did not hold: a refused token request, or a call that presented a
+    // token that was not valid. A call that presented none guessed nothing; counting it would let one
+    // misconfigured script lock out everyone behind the same address.
     private static bool Failed(HttpContext context) =>
         IsTokenRequest(context)
             ? context.Response.StatusCode is StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized
-            : context.Response.StatusCode == StatusCodes.Status401Unauthorized
-              || (IsGrpc(context) && context.Response.Headers["grpc-status"] == ((int)StatusCode.Unauthenticated).ToString(CultureInfo.InvariantCulture));
+            : context.Request.Headers.Authorization.Count > 0
+              && (context.Response.StatusCode == StatusCodes.Status401Unauthorized
+                  || (IsGrpc(context) && context.Response.Headers["grpc-status"] == ((int)StatusCode.Unauthenticated).ToString(CultureInfo.InvariantCulture)));
 
     private static async ValueTask RefuseAsync(HttpContext context, RateLimitLease lease, RateLimitOptions options, ILogger log, CancellationToken cancellationToken)
     {
