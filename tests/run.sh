@@ -25,16 +25,19 @@ dotnet build Exchange.sln -c Release -warnaserror -nologo -v quiet
 
 echo "== tests"
 results=$(mktemp -d)
+# The nodes the tests host write their logs here, not to the console: a passing run shows progress
+# and counts; a failing one prints the failures and the log lines that matter last.
+export EXCHANGE_TEST_LOGS="$results/node-logs"
 status=0
 dotnet test Exchange.sln -c Release --no-build -nologo \
-  --logger "console;verbosity=normal" \
+  --logger "console;verbosity=minimal" \
   --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 10m \
   -- RunConfiguration.TestSessionTimeout=2400000 || status=$?
 if [ "$status" -ne 0 ]; then
   # The console log is long and interleaved with node logs; the failures go last, where they are read.
   echo "== failed tests"
-  tests/services/failed-tests.py "$results"/*.trx || true
+  tests/services/failed-tests.py --logs "$EXCHANGE_TEST_LOGS" "$results"/*.trx || true
   echo "== tests failed (dotnet test exit $status) after $(( $(date +%s) - started ))s"
   exit "$status"
 fi

@@ -91,6 +91,7 @@ public sealed class NodeHost : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        builder.ConfigureLogging(logging => logging.ToFile($"node-{InstituteId}"));
         // UseSetting, not ConfigureAppConfiguration: the node reads some settings while it is being
         // composed, before app configuration sources added by the factory would apply.
         foreach (var (key, value) in _settings)
@@ -122,6 +123,10 @@ public sealed class NodeHost : WebApplicationFactory<Program>
         if (!logs)
         {
             builder.Logging.ClearProviders();
+        }
+        else
+        {
+            builder.Logging.ToFile($"node-{InstituteId}");
         }
         if (!kestrel)
         {
