@@ -11,23 +11,9 @@ namespace Exchange.Node.Tests;
 /// take of a node's memory is the slots times what one import holds. Slots are held in memory: one
 /// provider.
 /// </summary>
-public sealed class ImportSlotTests : IAsyncLifetime
+public sealed class ImportSlotTests : TestWorkspace
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "exchange-tests", Guid.NewGuid().ToString("N"));
     private readonly TestManifest _manifest = new TestManifest().Institute("uk").Institute("us").Group("g7", "uk", "us");
-    private TestDatabase _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        _database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, _directory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
 
     private static ImportInspectLogRequest Options() => new()
     {
@@ -37,7 +23,7 @@ public sealed class ImportSlotTests : IAsyncLifetime
     [Fact]
     public async Task An_import_that_finds_every_slot_taken_is_refused_once_its_wait_is_over_and_the_slot_serves_the_next()
     {
-        await using var node = new NodeHost("uk", _manifest.WriteTo(_directory), _manifest.Keys["uk"], _database, _directory,
+        await using var node = new NodeHost("uk", _manifest.WriteTo(Folder), _manifest.Keys["uk"], Database, Folder,
             [new("Findings:Imports:MaxConcurrent", "1"), new("Findings:Imports:SlotWait", "00:00:00.100")]);
         var auth = await node.AuthAsync(TestClients.Submitter);
         using var channel = node.CreateChannel();
@@ -48,7 +34,7 @@ public sealed class ImportSlotTests : IAsyncLifetime
         using var first = findings.ImportInspectLog(auth);
         await first.RequestStream.WriteAsync(Options());
         await first.RequestStream.WriteAsync(new ImportInspectLogRequest { Chunk = log });
-        var spool = Path.Combine(_directory, "imports");
+        var spool = Path.Combine(Folder, "imports");
         await Eventually.TrueAsync(() => Task.FromResult(Directory.Exists(spool) && Directory.EnumerateFiles(spool).Any()), "the first upload is spooling");
 
         // A guard, not an assertion: an import that waited for ever would end here.

@@ -14,27 +14,13 @@ namespace Exchange.Node.Tests;
 /// limits configured for the test (the defaults are generous). Windows of an hour, so that no window
 /// ends inside a test. The limiter holds no database state: one provider.
 /// </summary>
-public sealed class RateLimitTests : IAsyncLifetime
+public sealed class RateLimitTests : TestWorkspace
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "exchange-tests", Guid.NewGuid().ToString("N"));
     private readonly TestManifest _manifest = new TestManifest().Institute("uk").Institute("us");
     private readonly CapturedLogs _logs = new();
-    private TestDatabase _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        _database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, _directory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
 
     private NodeHost Node(int tokensPerClient = 1000, int tokensPerAddress = 1000, int failuresPerClient = 1000, int failuresPerAddress = 1000) =>
-        new("uk", _manifest.WriteTo(_directory), _manifest.Keys["uk"], _database, _directory,
+        new("uk", _manifest.WriteTo(Folder), _manifest.Keys["uk"], Database, Folder,
         [
             new("RateLimits:TokenRequestsPerClient", tokensPerClient.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new("RateLimits:TokenRequestsPerAddress", tokensPerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture)),

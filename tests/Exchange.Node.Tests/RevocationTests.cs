@@ -18,38 +18,21 @@ namespace Exchange.Node.Tests;
 /// are checked against their entry in the database (OpenIddict's token entry validation), not
 /// trusted until they expire.
 /// </summary>
-public abstract class RevocationTests : IAsyncLifetime
+public abstract class RevocationTests(string provider) : TestWorkspace(provider)
 {
     private const string Partner = "partner";
     private readonly TestManifest _manifest = new TestManifest().Institute("uk").Institute("us").Agreement("uk-us", "uk", "us", "RED");
     private readonly List<NodeHost> _nodes = [];
-    private TestDatabase _database = null!;
 
-    protected abstract string Provider { get; }
+    private string SettingsFile => Path.Combine(Folder, "clients.json");
 
-    private string Directory { get; } = Path.Combine(Path.GetTempPath(), "exchange-tests", Guid.NewGuid().ToString("N"));
-    private string SettingsFile => Path.Combine(Directory, "clients.json");
-
-    public async Task InitializeAsync()
-    {
-        System.IO.Directory.CreateDirectory(Directory);
-        _database = await TestDatabase.CreateAsync(Provider, Directory);
-    }
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         foreach (var node in _nodes)
         {
             await node.DisposeAsync();
         }
-        await _database.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await base.DisposeAsync();
     }
 
     /// <summary>Writes the watched settings file: the partner client with these scopes (none: removed), or disabled.</summary>
@@ -75,7 +58,7 @@ public abstract class RevocationTests : IAsyncLifetime
 
     private NodeHost StartNode(TimeProvider? clock = null)
     {
-        var node = new NodeHost("uk", _manifest.WriteTo(Directory), _manifest.Keys["uk"], _database, Directory,
+        var node = new NodeHost("uk", _manifest.WriteTo(Folder), _manifest.Keys["uk"], Database, Folder,
             // Coarse periodic work: the fake clock fires a timer once per period that an advance skips.
             settings: [new("Subscriptions:TokenCheckInterval", "00:00:02"), new("Broker:EmbargoCheckInterval", "00:10:00"), new("Telemetry:SampleInterval", "00:10:00")],
             services: clock is null ? null : s => s.AddSingleton(clock)) { ReloadableSettingsFile = SettingsFile };
@@ -224,12 +207,6 @@ public abstract class RevocationTests : IAsyncLifetime
     }
 }
 
-public sealed class RevocationTests_on_Sqlite : RevocationTests
-{
-    protected override string Provider => TestDatabase.Sqlite;
-}
+public sealed class RevocationTests_on_Sqlite() : RevocationTests(TestDatabase.Sqlite);
 
-public sealed class RevocationTests_on_Postgres : RevocationTests
-{
-    protected override string Provider => TestDatabase.Postgres;
-}
+public sealed class RevocationTests_on_Postgres() : RevocationTests(TestDatabase.Postgres);

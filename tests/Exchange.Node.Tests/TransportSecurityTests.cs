@@ -13,26 +13,12 @@ namespace Exchange.Node.Tests;
 /// gRPC between staff tools and the node: HTTP/2 over TLS with the certificate named in
 /// configuration; plain HTTP only on loopback, or where the operator says TLS ends in front.
 /// </summary>
-public sealed class TransportSecurityTests : IAsyncLifetime
+public sealed class TransportSecurityTests : TestWorkspace
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "exchange-tests", Guid.NewGuid().ToString("N"));
     private readonly TestManifest _manifest = new TestManifest().Institute("uk").Institute("us");
-    private TestDatabase _database = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        _database = await TestDatabase.CreateAsync(TestDatabase.Sqlite, _directory);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
 
     private NodeHost Node(params (string Key, string Value)[] settings) =>
-        new("uk", _manifest.WriteTo(_directory), _manifest.Keys["uk"], _database, _directory,
+        new("uk", _manifest.WriteTo(Folder), _manifest.Keys["uk"], Database, Folder,
             settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
 
     [Theory]
@@ -71,7 +57,7 @@ public sealed class TransportSecurityTests : IAsyncLifetime
     {
         var port = NodeHost.FreePort();
         using var certificate = SelfSigned();
-        var pfx = Path.Combine(_directory, "node.pfx");
+        var pfx = Path.Combine(Folder, "node.pfx");
         await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pfx, "pfx-password"));
         await using var host = Node(
             ("Kestrel:Endpoints:Tls:Url", $"https://127.0.0.1:{port}"),
