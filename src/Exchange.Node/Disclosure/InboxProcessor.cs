@@ -207,8 +207,13 @@ public sealed class InboxProcessor(
         {
             record.State = (int)FindingState.Withdrawn;
             record.WithdrawnAt = payload.WithdrawnAt?.ToDateTimeOffset() ?? time.GetUtcNow();
-            // The origin's words, sealed like the finding they are about.
-            record.ProtectedWithdrawalReason = protector.ProtectReason(reason);
+            // The origin's words, sealed like the finding they are about, and kept only with versions
+            // labelled at least as high as the withdrawal: a reason written about a RED version must
+            // not be read through an earlier AMBER one by someone without the RED scope.
+            if (record.Label >= (int)header.Label)
+            {
+                record.ProtectedWithdrawalReason = protector.ProtectReason(reason);
+            }
         }
         audit.Record(AuditEvents.Withdrawn(header.Origin, payload.FindingId, payload.FindingVersion, header.Label,
             counterparty: header.Origin, messageId: header.MessageId, note: records.Count == 0 ? "withdrawn before delivery" : null));

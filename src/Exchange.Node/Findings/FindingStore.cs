@@ -224,7 +224,11 @@ public sealed class FindingStore(
             GrpcErrors.AlreadyExists($"request_id '{requestId}' was already used for a different submission (finding {existing.Id}); use a new request id");
         }
         var decisions = await DecisionsAsync(existing.Id, existing.Version, cancellationToken);
-        return new SubmitResult(existing.ToFinding(protector), decisions, Replayed: true);
+        // The echo of what the caller sent, no more: a withdrawal since (perhaps by someone else, for
+        // reasons the caller may not read) shows as the state alone.
+        var echo = existing.ToFinding(protector);
+        echo.WithdrawalReason = "";
+        return new SubmitResult(echo, decisions, Replayed: true);
     }
 
     private void RecordSubmission(Finding finding, FindingRecord? previous, byte[] contentHash, string clientId)

@@ -16,6 +16,7 @@ internal sealed class ClientSeeder(
     IServiceProvider services,
     IOptionsMonitor<NodeIdentityOptions> options,
     TokenRevocations revocations,
+    IHostEnvironment environment,
     ILogger<ClientSeeder> logger) : IHostedService, IDisposable
 {
     private readonly SemaphoreSlim _sync = new(1, 1);
@@ -49,7 +50,18 @@ internal sealed class ClientSeeder(
             await using var scope = services.CreateAsyncScope();
             var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
             var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
-            var wanted = configured.Clients.Where(c => !c.Disabled).ToDictionary(c => c.ClientId, StringComparer.Ordinal);
+            // A client that breaks a rule (possible only on a reload: at start the node refuses) is
+            // out until it is fixed, and the rest of the change still applies: failing closed, a
+            // mistake elsewhere in the file never keeps a removed client in.
+            foreach (var client in configured.Clients.Where(c => !c.Disabled))
+            {
+                if (ClientRules.Problems(client, environment.IsDevelopment()) is { Count: > 0 } problems)
+                {
+                    logger.LogError("Identity:Clients: client '{ClientId}' is not used until it is fixed: {Problems}", client.ClientId, string.Join("; ", problems));
+                }
+            }
+            var wanted = configured.Clients.Where(c => !c.Disabled && ClientRules.Problems(c, environment.IsDevelopment()).Count == 0)
+                .GroupBy(c => c.ClientId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
             var revoked = 0;
 
             var existing = new List<object>();
@@ -62,20 +74,24 @@ internal sealed class ClientSeeder(
                 var clientId = await applications.GetClientIdAsync(application, cancellationToken);
                 if (clientId is not null && wanted.TryGetValue(clientId, out var client))
                 {
-                    if (await LosesAccessAsync(applications, application, client, cancellationToken))
+                    var loses = await LosesAccessAsync(applications, application, client, cancellationToken);
+                    // The new permissions first: a token issued from now on carries only them. Then
+                    // the tokens issued before; one that raced both still cannot use a lost scope
+                    // (CurrentClientScopes checks every call against the configuration).
+                    await applications.UpdateAsync(application, Descriptor(client), cancellationToken);
+                    if (loses)
                     {
                         await RevokeAsync(tokens, applications, application, cancellationToken);
                         revoked++;
                         logger.LogWarning("Client {ClientId} lost a scope or changed its secret: its tokens are revoked", clientId);
                     }
-                    await applications.UpdateAsync(application, Descriptor(client), cancellationToken);
                     continue;
                 }
                 await RevokeAsync(tokens, applications, application, cancellationToken);
                 await applications.DeleteAsync(application, cancellationToken);
                 revoked++;
                 logger.LogWarning("Removed client {ClientId} ({Why}): its tokens are revoked", clientId,
-                    configured.Clients.Any(c => c.ClientId == clientId) ? "disabled" : "no longer configured");
+                    configured.Clients.FirstOrDefault(c => c.ClientId == clientId) is { } entry ? entry.Disabled ? "disabled" : "not usable as configured" : "no longer configured");
             }
             foreach (var client in wanted.Values)
             {

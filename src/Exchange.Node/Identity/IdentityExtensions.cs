@@ -86,6 +86,8 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<IAuthorizationHandler, AnyScopeRequirementHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();
         builder.Services.AddSingleton<TokenRevocations>();
+        builder.Services.AddSingleton<CurrentClientScopes>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authentication.IClaimsTransformation>(sp => sp.GetRequiredService<CurrentClientScopes>());
         builder.Services.AddSingleton<ClientSeeder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClientSeeder>());
         builder.Services.AddHostedService<TokenPruner>();

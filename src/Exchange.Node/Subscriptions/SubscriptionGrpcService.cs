@@ -29,6 +29,7 @@ internal sealed class SubscriptionGrpcService(
     SubscriptionSlots slots,
     TokenRevocations revocations,
     OpenIddictValidationService validation,
+    CurrentClientScopes clientScopes,
     NetworkManifest manifest,
     TimeProvider time,
     IOptions<SubscriptionOptions> options,
@@ -92,6 +93,14 @@ internal sealed class SubscriptionGrpcService(
                 {
                     revoked = revocations.Next;
                     await EnsureTokenStillValidAsync(context, cursor);
+                    // The client's configuration now, as for a call: a scope it lost is lost to the
+                    // stream at once (RED events stop), and without findings:read the stream ends.
+                    caller = caller with { Scopes = clientScopes.Effective(caller.ClientId, caller.Scopes) };
+                    if (!caller.Scopes.Contains(Scopes.FindingsRead))
+                    {
+                        throw new RpcException(new Status(StatusCode.PermissionDenied,
+                            $"this client no longer holds the scope {Scopes.FindingsRead}; resume with after_cursor={cursor} once it does"));
+                    }
                     lastTokenCheck = Stopwatch.GetTimestamp();
                 }
                 var grew = growth.Next;

@@ -1,0 +1,40 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Exchange.Node.Identity;
+
+/// <summary>
+/// Checks every authenticated call against the client's current configuration, not only against
+/// its token: the scopes a call may use are those its token carries that the client still holds in
+/// <c>Identity:Clients</c> now. A token issued a moment before its client lost a scope (a token
+/// request that raced the reload) thus cannot use that scope, and a removed or disabled client's
+/// token carries none, even before its revocation reaches the database.
+/// </summary>
+public sealed class CurrentClientScopes(IOptionsMonitor<NodeIdentityOptions> options, IHostEnvironment environment) : IClaimsTransformation
+{
+    /// <summary>The scopes <paramref name="clientId"/> may use now, of those in <paramref name="granted"/>.</summary>
+    public IReadOnlySet<string> Effective(string clientId, IEnumerable<string> granted) =>
+        ClientRules.Usable(options.CurrentValue, environment.IsDevelopment()).TryGetValue(clientId, out var held)
+            ? granted.Where(held.Contains).ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>();
+
+    public Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
+    {
+        if (principal.Identity?.IsAuthenticated != true || principal.GetClaim(Claims.Subject) is not { } clientId)
+        {
+            return Task.FromResult(principal);
+        }
+        var granted = principal.GetScopes();
+        var effective = Effective(clientId, granted);
+        if (effective.Count == granted.Length)
+        {
+            return Task.FromResult(principal);
+        }
+        var narrowed = principal.Clone(_ => true);
+        narrowed.SetScopes(effective);
+        return Task.FromResult(narrowed);
+    }
+}
