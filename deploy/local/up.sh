@@ -65,7 +65,6 @@ node_args() {
   echo "--Node:ManifestPath=$state/manifest.json"
   echo "--Node:DataDirectory=$state/$id"
   echo "--Database:Provider=Postgres"
-  echo "--Database:ConnectionString=$(db_conn "$id")"
   echo "--DataProtection:CertificatePath=$state/$id/data-protection.pem"
 }
 
@@ -79,7 +78,9 @@ for id in "${ids[@]}"; do
   # keys export reads the manifest only for the institute's own entry; the sample serves until ours exists.
   mapfile -t args < <(node_args "$id" | sed "s|--Node:ManifestPath=.*|--Node:ManifestPath=$sample|")
   say "keys for $id"
-  key=$(cd "$node_dir" && dotnet "$node_dll" keys export "${args[@]}" --Broker:Transport=InMemory --Logging:LogLevel:Default=Warning 2>>"$state/$id/keys.log" | sed -n '/^{/,/^}/p')
+  # Secrets go to the node through its environment, which only its owner can read
+  # (/proc/PID/environ is 0400), never on its command line, which every user can (/proc/PID/cmdline).
+  key=$(export Database__ConnectionString="$(db_conn "$id")"; cd "$node_dir" && dotnet "$node_dll" keys export "${args[@]}" --Broker:Transport=InMemory --Logging:LogLevel:Default=Warning 2>>"$state/$id/keys.log" | sed -n '/^{/,/^}/p')
   keys_json=$(jq --argjson k "$key" '. + [$k]' <<<"$keys_json")
 done
 
@@ -104,16 +105,18 @@ for id in "${ids[@]}"; do
   broker_user=$(jq -r --arg id "$id" '.[$id].username' "$state/broker-credentials.json")
   broker_pass=$(jq -r --arg id "$id" '.[$id].password' "$state/broker-credentials.json")
   mapfile -t args < <(node_args "$id")
-  (cd "$node_dir" && exec nohup dotnet "$node_dll" "${args[@]}" \
+  (export Database__ConnectionString="$(db_conn "$id")" Broker__Password="$broker_pass" \
+      Identity__Clients__0__ClientSecret="$staff" Identity__Clients__1__ClientSecret="$auditor" Identity__Clients__2__ClientSecret="$admin"
+    cd "$node_dir" && exec nohup dotnet "$node_dll" "${args[@]}" \
       --urls="http://127.0.0.1:$port" \
       --Identity:RequireHttps=false \
       --Broker:Transport=RabbitMq --Broker:Host=127.0.0.1 --Broker:VirtualHost="$vhost" \
-      --Broker:Username="$broker_user" --Broker:Password="$broker_pass" \
-      --Identity:Clients:0:ClientId=staff --Identity:Clients:0:ClientSecret="$staff" \
+      --Broker:Username="$broker_user" \
+      --Identity:Clients:0:ClientId=staff \
       --Identity:Clients:0:Scopes:0=findings:submit --Identity:Clients:0:Scopes:1=findings:read \
-      --Identity:Clients:1:ClientId=auditor --Identity:Clients:1:ClientSecret="$auditor" \
+      --Identity:Clients:1:ClientId=auditor \
       --Identity:Clients:1:Scopes:0=audit:read \
-      --Identity:Clients:2:ClientId=admin --Identity:Clients:2:ClientSecret="$admin" \
+      --Identity:Clients:2:ClientId=admin \
       --Identity:Clients:2:Scopes:0=network:admin --Identity:Clients:2:Scopes:1=findings:read \
       </dev/null >"$state/$id/node.log" 2>&1 & echo $! >"$state/$id/pid")
   printf '%s http://127.0.0.1:%s staff %s auditor %s admin %s\n' "$id" "$port" "$staff" "$auditor" "$admin" >>"$state/clients.txt"

@@ -10,6 +10,7 @@ using Exchange.Node.Settings;
 using Exchange.Node.Startup;
 using Exchange.Node.Subscriptions;
 using Exchange.Node.Telemetry;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -32,6 +33,8 @@ public static class NodeExtensions
                 "Node:InstituteId must be lower-case letters, digits and '-', starting with a letter, at most 32 characters")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ManifestPath), "Node:ManifestPath is required (the network manifest file)")
             .Validate(o => o.HealthPort is null or (> 0 and <= 65535), "Node:HealthPort must be a port number between 1 and 65535")
+            .Validate(o => o.TrustedProxies.All(p => System.Net.IPNetwork.TryParse(p.Contains('/') ? p : $"{p}/{(p.Contains(':') ? 128 : 32)}", out _)),
+                "Node:TrustedProxies: every entry must be an IP address or a network in CIDR notation (10.0.0.0/8)")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddManifest();
@@ -90,6 +93,19 @@ public static class NodeExtensions
                 }
                 await next(context);
             });
+        }
+        if (node.TrustedProxies.Length > 0)
+        {
+            // Only the caller's address is taken from the proxy (X-Forwarded-For, its last hop), not
+            // the scheme: whether a request crossed the network in clear is the guard's to judge above.
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in node.TrustedProxies)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy.Contains('/') ? proxy : $"{proxy}/{(proxy.Contains(':') ? 128 : 32)}"));
+            }
+            app.UseForwardedHeaders(forwarded);
         }
         app.UseRateLimits();
         app.UseAuthentication();

@@ -37,6 +37,13 @@ public sealed partial class NodeOptions
     public bool AllowPlainHttp { get; set; }
 
     /// <summary>
+    /// Addresses or networks (CIDR, e.g. 10.0.0.0/8) of the proxies or ingress in front of the node
+    /// whose X-Forwarded-For it believes, so that per-address limits count each caller, not the
+    /// proxy. Empty: the connection's own address is the caller's.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>
     /// A port that serves the health endpoints and nothing else, for probes that speak plain
     /// HTTP/1.1; being health only, it may be plain beyond loopback. Empty: no such port.
     /// </summary>

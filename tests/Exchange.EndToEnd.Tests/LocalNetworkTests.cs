@@ -34,6 +34,15 @@ public sealed class LocalNetworkTests
                 .Select(f => new Institute(f[0], f[1], f[3], f[5]))
                 .ToList();
             Assert.Equal(5, institutes.Count);
+            // No secret on a command line, which every user of the machine can read (/proc/PID/cmdline).
+            var secrets = institutes.SelectMany(i => new[] { i.StaffSecret, i.AuditorSecret })
+                .Concat(JsonDocument.Parse(File.ReadAllText(Path.Combine(_state, "broker-credentials.json"))).RootElement.EnumerateObject().Select(c => c.Value.GetProperty("password").GetString()!))
+                .ToList();
+            foreach (var institute in institutes)
+            {
+                var commandLine = File.ReadAllText($"/proc/{File.ReadAllText(Path.Combine(_state, institute.Id, "pid")).Trim()}/cmdline");
+                Assert.DoesNotContain(secrets, secret => commandLine.Contains(secret, StringComparison.Ordinal));
+            }
             var origin = institutes[0];
             var sample = Path.Combine(Root, "deploy/samples/finding.amber.json");
 

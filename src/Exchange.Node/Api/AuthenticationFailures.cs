@@ -24,13 +24,13 @@ internal sealed class AuthenticationFailures : PartitionedRateLimiter<HttpContex
         }));
     }
 
-    /// <summary>One more failure for the address and, when known, the client id.</summary>
+    /// <summary>One more failure for the address and for the client id it named, at that address.</summary>
     public void Record(HttpContext context)
     {
         _failures.AttemptAcquire(RateLimits.AddressKey(context)).Dispose();
-        if (RateLimits.ClientId(context) is { } client)
+        if (RateLimits.ClientId(context) is not null)
         {
-            _failures.AttemptAcquire($"client:{client}").Dispose();
+            _failures.AttemptAcquire(RateLimits.ClientAtAddressKey(context)).Dispose();
         }
     }
 
@@ -43,7 +43,12 @@ internal sealed class AuthenticationFailures : PartitionedRateLimiter<HttpContex
 
     private RateLimitLease Lease(HttpContext context)
     {
-        var blocked = UsedUp(RateLimits.AddressKey(context)) || (RateLimits.ClientId(context) is { } client && UsedUp($"client:{client}"));
+        // Only token requests are held back: the failures counted are client secrets that did not hold.
+        if (!context.Request.Path.Equals("/connect/token", StringComparison.OrdinalIgnoreCase))
+        {
+            return Allowed.Instance;
+        }
+        var blocked = UsedUp(RateLimits.AddressKey(context)) || (RateLimits.ClientId(context) is not null && UsedUp(RateLimits.ClientAtAddressKey(context)));
         return blocked ? Refused.Instance : Allowed.Instance;
     }
 

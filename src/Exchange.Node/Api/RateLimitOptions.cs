@@ -10,16 +10,16 @@ public sealed class RateLimitOptions
 {
     public const string Section = "RateLimits";
 
-    /// <summary>Token requests naming one client id.</summary>
+    /// <summary>Token requests naming one client id, from one address.</summary>
     public int TokenRequestsPerClient { get; set; } = 300;
 
     /// <summary>Token requests from one address, whatever client they name.</summary>
     public int TokenRequestsPerAddress { get; set; } = 600;
 
-    /// <summary>Refused token requests (wrong secret, unknown client) naming one client id.</summary>
+    /// <summary>Refused token requests (wrong secret, unknown client) naming one client id, from one address.</summary>
     public int FailedAuthenticationsPerClient { get; set; } = 20;
 
-    /// <summary>Refused token requests and calls with no valid token (UNAUTHENTICATED, HTTP 401) from one address.</summary>
+    /// <summary>Refused token requests from one address, whatever client they name.</summary>
     public int FailedAuthenticationsPerAddress { get; set; } = 100;
 
     /// <summary>The fixed window every count above is kept over.</summary>

@@ -37,7 +37,7 @@ public static class RateLimits
             var o = options.Value;
             var log = logs.CreateLogger(typeof(RateLimits).FullName!);
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                TokenRequests(c => ClientId(c) is { } client ? $"client:{client}" : "client:", o.TokenRequestsPerClient, o.Window),
+                TokenRequests(ClientAtAddressKey, o.TokenRequestsPerClient, o.Window),
                 TokenRequests(AddressKey, o.TokenRequestsPerAddress, o.Window),
                 failures);
             limiter.OnRejected = (rejected, cancellationToken) => RefuseAsync(rejected.HttpContext, rejected.Lease, o, log, cancellationToken);
@@ -55,11 +55,29 @@ public static class RateLimits
             {
                 return;
             }
-            await next(context);
-            if (Failed(context))
+            if (!IsTokenRequest(context))
+            {
+                await next(context);
+                return;
+            }
+            // A token answer is a few hundred bytes: held here to read its OAuth error before it goes.
+            var original = context.Response.Body;
+            using var answer = new MemoryStream();
+            context.Response.Body = answer;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                context.Response.Body = original;
+            }
+            if (IsWrongCredentials(context.Response.StatusCode, answer.ToArray()))
             {
                 failures.Record(context);
             }
+            answer.Position = 0;
+            await answer.CopyToAsync(original, context.RequestAborted);
         });
         return app.UseRateLimiter();
     }
@@ -94,6 +112,14 @@ public static class RateLimits
 
     internal static string AddressKey(HttpContext context) =>
         $"address:{context.Connection.RemoteIpAddress?.ToString() ?? "in-process"}";
+
+    /// <summary>
+    /// A client's count is kept per address it asks from: whoever sends wrong secrets naming a client
+    /// (client ids are no secret) uses up that client's budget at their own address only, never the
+    /// client's own.
+    /// </summary>
+    internal static string ClientAtAddressKey(HttpContext context) =>
+        $"client:{ClientId(context) ?? ""}@{context.Connection.RemoteIpAddress?.ToString() ?? "in-process"}";
 
     private static bool IsTokenRequest(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals(TokenPath, StringComparison.OrdinalIgnoreCase);
@@ -135,15 +161,26 @@ public static class RateLimits
         }
     }
 
-    // A failure is credentials that did not hold: a refused token request, or a call that presented a
-    // token that was not valid. A call that presented none guessed nothing; counting it would let one
-    // misconfigured script lock out everyone behind the same address.
-    private static bool Failed(HttpContext context) =>
-        IsTokenRequest(context)
-            ? context.Response.StatusCode is StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized
-            : context.Request.Headers.Authorization.Count > 0
-              && (context.Response.StatusCode == StatusCodes.Status401Unauthorized
-                  || (IsGrpc(context) && context.Response.Headers["grpc-status"] == ((int)StatusCode.Unauthenticated).ToString(CultureInfo.InvariantCulture)));
+    // A failure is a client secret that did not hold (RFC 6749 section 5.2, invalid_client): what can
+    // be guessed. A client asking for a scope it lacks is no guess; nor is a call with a bad access
+    // token: tokens are sealed with Data Protection and cannot be guessed, and counting them let
+    // anyone lock out every caller at an address with a stream of garbage.
+    private static bool IsWrongCredentials(int status, byte[] body)
+    {
+        if (status is not (StatusCodes.Status400BadRequest or StatusCodes.Status401Unauthorized))
+        {
+            return false;
+        }
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("error", out var error) && error.ValueEquals("invalid_client");
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
 
     private static async ValueTask RefuseAsync(HttpContext context, RateLimitLease lease, RateLimitOptions options, ILogger log, CancellationToken cancellationToken)
     {

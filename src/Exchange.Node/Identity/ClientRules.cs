@@ -11,7 +11,10 @@ namespace Exchange.Node.Identity;
 public static class ClientRules
 {
     /// <summary>Why <paramref name="client"/> may not be used, in words naming the setting; empty when it may.</summary>
-    public static IReadOnlyList<string> Problems(ClientOptions client, bool isDevelopment)
+    /// <param name="client">One entry of Identity:Clients.</param>
+    /// <param name="isDevelopment">The sample secret of appsettings.Development.json is accepted only there.</param>
+    /// <param name="placeholders">Whether to judge the secret against placeholders (at start the secrets check does, naming every secret setting at once).</param>
+    public static IReadOnlyList<string> Problems(ClientOptions client, bool isDevelopment, bool placeholders = true)
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(client.ClientId))
@@ -22,11 +25,11 @@ public static class ClientRules
         {
             problems.Add("ClientSecret is shorter than 16 characters");
         }
-        else if (PlaceholderSecrets.IsPlaceholder(client.ClientSecret))
+        else if (placeholders && PlaceholderSecrets.IsPlaceholder(client.ClientSecret))
         {
             problems.Add("ClientSecret is a placeholder (it contains CHANGE-ME)");
         }
-        else if (!isDevelopment && PlaceholderSecrets.DevelopmentSamples.Contains(client.ClientSecret))
+        else if (placeholders && !isDevelopment && PlaceholderSecrets.DevelopmentSamples.Contains(client.ClientSecret))
         {
             problems.Add("ClientSecret is the Development sample secret, accepted only in the Development environment");
         }
@@ -37,10 +40,45 @@ public static class ClientRules
         return problems;
     }
 
-    /// <summary>The scopes each client may use now: its configured ones, for clients enabled and without problems.</summary>
+    /// <summary>Client ids configured more than once: which entry is meant cannot be known, so none of them is used.</summary>
+    public static IReadOnlySet<string> Duplicates(NodeIdentityOptions options) =>
+        options.Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The clients that may be used now (enabled, without problems, configured once), by id.</summary>
+    public static IReadOnlyDictionary<string, ClientOptions> UsableClients(NodeIdentityOptions options, bool isDevelopment)
+    {
+        var duplicates = Duplicates(options);
+        return options.Clients
+            .Where(c => !c.Disabled && !duplicates.Contains(c.ClientId) && Problems(c, isDevelopment).Count == 0)
+            .ToDictionary(c => c.ClientId, StringComparer.Ordinal);
+    }
+
+    /// <summary>The scopes each usable client may use now.</summary>
     public static IReadOnlyDictionary<string, IReadOnlySet<string>> Usable(NodeIdentityOptions options, bool isDevelopment) =>
-        options.Clients
-            .Where(c => !c.Disabled && Problems(c, isDevelopment).Count == 0)
-            .GroupBy(c => c.ClientId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.Last().Scopes.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        UsableClients(options, isDevelopment).ToDictionary(c => c.Key, c => (IReadOnlySet<string>)c.Value.Scopes.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Every problem of the configured clients and token lifetime, each naming its setting: what stops
+    /// a node at start. Empty when there is none.
+    /// </summary>
+    public static IReadOnlyList<string> StartProblems(NodeIdentityOptions options, bool isDevelopment)
+    {
+        var problems = new List<string>();
+        if (options.AccessTokenLifetime <= TimeSpan.Zero || options.AccessTokenLifetime > TimeSpan.FromHours(1))
+        {
+            problems.Add("Identity:AccessTokenLifetime must be more than zero and at most one hour");
+        }
+        for (var i = 0; i < options.Clients.Count; i++)
+        {
+            foreach (var problem in Problems(options.Clients[i], isDevelopment, placeholders: false))
+            {
+                problems.Add($"Identity:Clients:{i} ('{options.Clients[i].ClientId}'): {problem}");
+            }
+        }
+        foreach (var duplicate in Duplicates(options))
+        {
+            problems.Add($"Identity:Clients: client '{duplicate}' is configured more than once; give each client one entry");
+        }
+        return problems;
+    }
 }

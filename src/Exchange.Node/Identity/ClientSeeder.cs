@@ -60,8 +60,11 @@ internal sealed class ClientSeeder(
                     logger.LogError("Identity:Clients: client '{ClientId}' is not used until it is fixed: {Problems}", client.ClientId, string.Join("; ", problems));
                 }
             }
-            var wanted = configured.Clients.Where(c => !c.Disabled && ClientRules.Problems(c, environment.IsDevelopment()).Count == 0)
-                .GroupBy(c => c.ClientId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+            foreach (var duplicate in ClientRules.Duplicates(configured))
+            {
+                logger.LogError("Identity:Clients: client '{ClientId}' is configured more than once and is not used until it has one entry", duplicate);
+            }
+            var wanted = ClientRules.UsableClients(configured, environment.IsDevelopment());
             var revoked = 0;
 
             var existing = new List<object>();

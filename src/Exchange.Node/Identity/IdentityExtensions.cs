@@ -14,14 +14,14 @@ public static class IdentityExtensions
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetOptions<NodeIdentityOptions>(NodeIdentityOptions.Section);
-        builder.Services.AddOptions<NodeIdentityOptions>().BindSection(NodeIdentityOptions.Section)
-            .Validate(o => o.Clients.All(c => c.Scopes.All(Scopes.All.Contains)),
-                $"Identity:Clients: every scope must be one of {string.Join(", ", Scopes.All)}")
-            .Validate(o => o.Clients.All(c => !string.IsNullOrWhiteSpace(c.ClientId) && c.ClientSecret.Length >= 16),
-                "Identity:Clients: every client needs a ClientId and a ClientSecret of at least 16 characters")
-            .Validate(o => o.AccessTokenLifetime > TimeSpan.Zero && o.AccessTokenLifetime <= TimeSpan.FromHours(1),
-                "Identity:AccessTokenLifetime must be more than zero and at most one hour")
-            .ValidateOnStart();
+        // No validators on the options themselves: IOptionsMonitor validates again on every reload of
+        // the settings file, and a throw there would keep the old clients (a removed one included)
+        // without a word. The rules stop a start here, and on a reload ClientSeeder leaves out, and
+        // logs, each client that breaks one while applying the rest.
+        builder.Services.AddOptions<NodeIdentityOptions>().BindSection(NodeIdentityOptions.Section);
+        var isDevelopment = builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<IdentityStartCheck>().ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IdentityStartCheck>>(sp => new IdentityStartValidation(sp.GetRequiredService<IConfiguration>(), isDevelopment));
 
         builder.Services.AddOpenIddict()
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<NodeDbContext>())
@@ -95,6 +95,17 @@ public static class IdentityExtensions
     }
 
     public static void MapIdentity(this IEndpointRouteBuilder app) => app.MapTokenEndpoint();
+}
+
+/// <summary>The configured clients, validated once at start (see <see cref="ClientRules.StartProblems"/>).</summary>
+public sealed class IdentityStartCheck;
+
+internal sealed class IdentityStartValidation(IConfiguration configuration, bool isDevelopment) : Microsoft.Extensions.Options.IValidateOptions<IdentityStartCheck>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, IdentityStartCheck options) =>
+        ClientRules.StartProblems(configuration.GetOptions<NodeIdentityOptions>(NodeIdentityOptions.Section), isDevelopment) is { Count: > 0 } problems
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems)
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }
 
 /// <summary>The caller's token must carry this scope.</summary>

@@ -53,8 +53,19 @@ internal sealed class KeyRingEncryptor(IServiceProvider services, KeyEncryptionK
         if (clear.Count > 0)
         {
             await db.SaveChangesAsync(cancellationToken);
+            // An update leaves the old row version in the table's file until it is vacuumed (PostgreSQL)
+            // or its page is reused (SQLite, which secure_delete would zero): rewrite the table now so
+            // the clear keys leave the live files at once.
+            if (db.Database.IsNpgsql())
+            {
+                await db.Database.ExecuteSqlRawAsync("VACUUM FULL \"DataProtectionKeys\"", cancellationToken);
+            }
+            else
+            {
+                await db.Database.ExecuteSqlRawAsync("VACUUM", cancellationToken);
+            }
             logger.LogWarning("Encrypted {Count} Data Protection keys that were stored in clear with the key-encryption certificate {Thumbprint}. " +
-                "Backups of the database made before now still hold them in clear.", clear.Count, key.Thumbprint);
+                "Backups of the database made before now still hold them in clear, as do PostgreSQL's write-ahead log and its archives.", clear.Count, key.Thumbprint);
         }
     }
 
