@@ -15,11 +15,29 @@ namespace Exchange.Node.Identity;
 /// </summary>
 public sealed class CurrentClientScopes(IOptionsMonitor<NodeIdentityOptions> options, IHostEnvironment environment) : IClaimsTransformation
 {
+    // One reference, published whole: a reader never pairs one configuration's options with another's clients.
+    private sealed record Judged(NodeIdentityOptions Options, IReadOnlyDictionary<string, IReadOnlySet<string>> Usable);
+
+    private volatile Judged? _usable;
+
     /// <summary>The scopes <paramref name="clientId"/> may use now, of those in <paramref name="granted"/>.</summary>
     public IReadOnlySet<string> Effective(string clientId, IEnumerable<string> granted) =>
-        ClientRules.Usable(options.CurrentValue, environment.IsDevelopment()).TryGetValue(clientId, out var held)
+        Usable().TryGetValue(clientId, out var held)
             ? granted.Where(held.Contains).ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>();
+
+    // The monitor hands out one options object until the configuration changes: judged once per object.
+    private IReadOnlyDictionary<string, IReadOnlySet<string>> Usable()
+    {
+        var current = options.CurrentValue;
+        if (_usable is { } cached && ReferenceEquals(cached.Options, current))
+        {
+            return cached.Usable;
+        }
+        var judged = new Judged(current, ClientRules.Usable(current, environment.IsDevelopment()));
+        _usable = judged;
+        return judged.Usable;
+    }
 
     public Task<ClaimsPrincipal> TransformAsync(ClaimsPrincipal principal)
     {
