@@ -27,7 +27,8 @@ internal static class RequestChecks
                 && context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc)
             {
                 var request = RequestTypes.GetValueOrDefault($"{grpc.Method.ServiceName}/{grpc.Method.Name}");
-                context.Features.Set<IRequestBodyPipeFeature>(new Body(new RequestFrameReader(context.Request.BodyReader, limit, request)));
+                var gzip = string.Equals(context.Request.Headers["grpc-encoding"], "gzip", StringComparison.Ordinal);
+                context.Features.Set<IRequestBodyPipeFeature>(new Body(new RequestFrameReader(context.Request.BodyReader, limit, request, gzip)));
             }
             await next(context);
         });
