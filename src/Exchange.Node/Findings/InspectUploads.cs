@@ -40,18 +40,21 @@ internal sealed class InspectUploads
         maxBytes = limits.MaxImportBytes;
         options = imports.Value;
         slots = new SemaphoreSlim(options.MaxConcurrent);
-        // Uploads are evaluation logs on their way to becoming findings: the owner's alone, from the first byte.
-        OwnerOnlyFile.CreateDirectory(folder);
     }
 
     /// <summary>
-    /// Deletes the spooled files that no live upload holds: those a node killed mid-upload (SIGKILL,
-    /// a crash, the power) left behind, which its deleting on close never reached. A live upload's
-    /// file, of this process or another sharing the folder, is locked (FileShare.None, an exclusive
-    /// flock on Unix) and is left alone. Returns how many it deleted.
+    /// Makes the uploads folder if it is missing, and deletes the spooled files in it that no live
+    /// upload holds: those a node killed mid-upload (SIGKILL, a crash, the power) left behind, which
+    /// its deleting on close never reached. A live upload's file, of this process or another sharing
+    /// the folder, is locked (FileShare.None, an exclusive flock on Unix) and is left alone. Run at
+    /// start, before the node serves. Returns how many it deleted.
     /// </summary>
-    public int DeleteStale()
+    /// <exception cref="IOException">The folder cannot be made.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder cannot be made.</exception>
+    public int Prepare()
     {
+        // Uploads are evaluation logs on their way to becoming findings: the owner's alone, from the first byte.
+        OwnerOnlyFile.CreateDirectory(folder);
         var deleted = 0;
         foreach (var path in Directory.EnumerateFiles(folder, "*.upload"))
         {
