@@ -199,7 +199,7 @@ internal static class AuditCommands
             }
             else
             {
-                using var session = await NodeSession.OpenAsync(runner.Context, parse.GetValue(runner.Global.Node), token);
+                using var session = await NodeSession.OpenAsync(runner.Context, parse.GetValue(runner.Global.Node), runner.Global.AllowsPlainHttp(parse), token);
                 try
                 {
                     trust = await TrustAsync(session, parse.GetValue(manifest), parse.GetValue(institute), token);
