@@ -52,7 +52,6 @@ public static class NodeExtensions
             grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
             grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
             grpc.Interceptors.Add<Api.TransientFailureInterceptor>();
-            grpc.Interceptors.Add<Api.UploadPaceInterceptor>();
         });
         builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<Exchange.Domain.Findings.FindingLimits>((grpc, limits) =>
             grpc.CompressionProviders = [new Api.BoundedGzipProvider(limits.MaxRequestBytes)]);

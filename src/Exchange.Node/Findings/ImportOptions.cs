@@ -15,20 +15,21 @@ public sealed class ImportOptions
     public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long an upload (any client-streaming call) may go without sending a message: past it the
-    /// call is refused with DEADLINE_EXCEEDED, its spooled file deleted and its slot freed. grpc-dotnet
-    /// turns off Kestrel's minimum request body data rate for client-streaming calls, so without this
-    /// an upload that goes quiet would keep its slot for as long as its client keeps the stream open.
+    /// How long an upload (any call that streams requests) may send nothing at all while the node
+    /// waits for it: past it the call is refused with DEADLINE_EXCEEDED, its spooled file deleted and
+    /// its slot freed. grpc-dotnet turns off Kestrel's minimum request body data rate for these calls,
+    /// so without this an upload that goes quiet would keep its slot for as long as its client keeps
+    /// the stream open. Counted in bytes, not messages: a large message arriving slowly is not quiet.
     /// </summary>
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The slowest an upload may arrive on average, in bytes per second of protobuf messages over the
-    /// time the node waited for them (not its own time, such as a wait for a slot), checked once that
-    /// time passes <see cref="IdleTimeout"/>: an upload that sends a byte just inside every idle
-    /// timeout is refused too. 0 turns the check off. An upload therefore holds its
-    /// slot at most about <c>Findings:Limits:MaxImportBytes</c> divided by this (18 h for 2 GiB at
-    /// 32 KiB/s), and only by sending that much.
+    /// The slowest an upload may arrive on average, in bytes per second over the time the node waited
+    /// for it (not its own time, such as a wait for a slot), checked once that time passes
+    /// <see cref="IdleTimeout"/>: an upload that sends a byte just inside every idle timeout is
+    /// refused too. 0 turns the check off. An upload holds its slot at most about
+    /// <c>Findings:Limits:MaxImportBytes</c> divided by this (18 h for 2 GiB at 32 KiB/s), and only by
+    /// sending that much.
     /// </summary>
     public long MinBytesPerSecond { get; set; } = 32 * 1024;
 }
