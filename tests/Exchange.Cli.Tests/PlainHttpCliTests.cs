@@ -13,7 +13,7 @@ namespace Exchange.Cli.Tests;
 /// </summary>
 public sealed class PlainHttpCliTests(CliFixture fixture) : IClassFixture<CliFixture>
 {
-    // TEST-NET-1 (RFC 5737): an address of no machine, and certainly not this one.
+    // TEST-NET-1 (RFC 5737): not loopback. Nothing is sent to it: a handler in the process catches every request.
     private const string Remote = "http://192.0.2.2:5000/";
     private readonly string _folder = Path.Combine(fixture.Directory, "plain-" + Guid.NewGuid().ToString("N"));
 
