@@ -16,6 +16,7 @@ public static class CliApp
         {
             global.Node,
             global.Output,
+            global.AllowPlainHttp,
         };
         foreach (var command in LoginCommands.Create(runner, global))
         {

@@ -23,19 +23,27 @@ public static class OwnerOnlyFile
     /// replaced by a rename, never rewritten under its old mode.
     /// </summary>
     /// <exception cref="IOException">The file exists and <paramref name="overwrite"/> is false, or it cannot be written.</exception>
-    public static void WriteAllText(string path, string contents, bool overwrite = false)
-    {
-        if (!overwrite && File.Exists(path))
+    public static void WriteAllText(string path, string contents, bool overwrite = false) =>
+        Write(path, stream =>
         {
-            throw new IOException($"'{path}' exists");
-        }
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true);
+            writer.Write(contents);
+        }, overwrite);
+
+    /// <summary>
+    /// As <see cref="WriteAllText"/>, with the content written to a stream by <paramref name="write"/>:
+    /// into a 0600 file beside <paramref name="path"/>, moved into place once <paramref name="write"/>
+    /// returns, so that a failed write leaves no partial file and an earlier one untouched.
+    /// </summary>
+    /// <exception cref="IOException">The file exists and <paramref name="overwrite"/> is false, or it cannot be written.</exception>
+    public static void Write(string path, Action<Stream> write, bool overwrite = false)
+    {
+        var temporary = TemporaryBeside(path, overwrite);
         try
         {
-            using (var writer = new StreamWriter(temporary, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), Options(FileMode.CreateNew, FileAccess.Write)))
+            using (var stream = new FileStream(temporary, Options(FileMode.CreateNew, FileAccess.Write)))
             {
-                writer.Write(contents);
+                write(stream);
             }
             File.Move(temporary, path, overwrite);
         }
@@ -43,6 +51,36 @@ public static class OwnerOnlyFile
         {
             File.Delete(temporary);
         }
+    }
+
+    /// <summary>As <see cref="Write"/>, for content written asynchronously (a download streamed to the file).</summary>
+    /// <exception cref="IOException">The file exists and <paramref name="overwrite"/> is false, or it cannot be written.</exception>
+    public static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, bool overwrite, CancellationToken cancellationToken)
+    {
+        var temporary = TemporaryBeside(path, overwrite);
+        try
+        {
+            await using (var stream = new FileStream(temporary, Options(FileMode.CreateNew, FileAccess.Write, FileOptions.Asynchronous)))
+            {
+                await write(stream, cancellationToken);
+            }
+            File.Move(temporary, path, overwrite);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    // A name for the file to write before it is moved to path, in the same folder so that the move is a rename.
+    private static string TemporaryBeside(string path, bool overwrite)
+    {
+        if (!overwrite && File.Exists(path))
+        {
+            throw new IOException($"'{path}' exists");
+        }
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
     }
 
     /// <summary>

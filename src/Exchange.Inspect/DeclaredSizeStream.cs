@@ -5,7 +5,8 @@ namespace Exchange.Inspect;
 /// the check is made as the bytes come, so an entry that claims a kilobyte and inflates to gigabytes
 /// is stopped after one buffer, not after the gigabytes.
 /// </summary>
-internal sealed class DeclaredSizeStream(Stream inner, long declared, string name) : Stream
+/// <param name="nameOf">Gives the name of entry <paramref name="entry"/> for the message, read only if it is needed.</param>
+internal sealed class DeclaredSizeStream(Stream inner, long declared, Func<int, string> nameOf, int entry) : Stream
 {
     private long _read;
 
@@ -19,7 +20,7 @@ internal sealed class DeclaredSizeStream(Stream inner, long declared, string nam
         _read += read;
         if (_read > declared)
         {
-            throw new InspectFormatException($"the .eval archive entry '{name}' inflates past the {declared:N0} bytes its zip directory declares: a zip bomb, or a damaged archive");
+            throw new InspectFormatException($"the .eval archive entry '{nameOf(entry)}' inflates past the {declared:N0} bytes its zip directory declares: a zip bomb, or a damaged archive");
         }
         return read;
     }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.Compression;
-using System.Text;
 using Exchange.Domain.Findings;
 
 namespace Exchange.Inspect;
@@ -10,29 +9,34 @@ namespace Exchange.Inspect;
 /// <summary>
 /// The entries of an .eval file, a zip archive. Read by hand rather than with ZipArchive because
 /// Inspect (0.3.206 and later) may compress entries with zstd (method 93), which ZipArchive refuses.
-/// Entries are streamed, never loaded whole.
+/// Entries are streamed, never loaded whole; the directory is held as 32 bytes per entry, its names
+/// left in the file (<see cref="ZipDirectory"/>).
 /// </summary>
 internal sealed class EvalArchive : IDisposable
 {
     private const uint EndOfCentralDirectory = 0x06054b50;
-    private const uint CentralDirectoryEntry = 0x02014b50;
     private const uint LocalFileHeader = 0x04034b50;
     private readonly Stream _file;
-    private readonly Dictionary<string, Entry> _entries;
+    private readonly ZipDirectory _entries;
     private readonly InspectLimits _limits;
+    private readonly Func<int, string> _nameOf;
 
-    private sealed record Entry(string Name, ushort Method, uint Crc32, long CompressedSize, long Size, long LocalHeaderOffset);
-
-    private EvalArchive(Stream file, Dictionary<string, Entry> entries, InspectLimits limits)
+    private EvalArchive(Stream file, ZipDirectory entries, InspectLimits limits)
     {
         _file = file;
         _entries = entries;
         _limits = limits;
+        _nameOf = entries.NameOf;
     }
 
-    public IEnumerable<string> Names => _entries.Keys;
+    /// <summary>The entry named <paramref name="name"/>, or -1.</summary>
+    public int Find(string name) => _entries.Find(name);
 
-    public bool Contains(string name) => _entries.ContainsKey(name);
+    /// <summary>The entries whose names start with <paramref name="prefix"/>.</summary>
+    public IEnumerable<int> StartingWith(string prefix) => _entries.StartingWith(prefix);
+
+    /// <summary>An entry's name as messages show it (cut to 200 bytes).</summary>
+    public string NameOf(int entry) => _entries.NameOf(entry);
 
     public static bool LooksLikeZip(Stream stream)
     {
@@ -42,31 +46,44 @@ internal sealed class EvalArchive : IDisposable
         return read == 4 && BinaryPrimitives.ReadUInt32LittleEndian(magic) == LocalFileHeader;
     }
 
-    /// <summary>Reads the archive's zip directory (APPNOTE.TXT sections 4.3.12 and 4.3.16).</summary>
+    /// <summary>
+    /// Reads the archive's zip directory (APPNOTE.TXT sections 4.3.12 and 4.3.16), holding 32 bytes per
+    /// entry and none of its names (<see cref="ZipDirectory"/>).
+    /// </summary>
     /// <exception cref="InspectFormatException">Not a complete zip, damaged, ZIP64, entries named twice, or beyond <paramref name="limits"/>.</exception>
     public static EvalArchive Open(Stream file, InspectLimits limits)
     {
         // The end-of-central-directory record is in the last 64 KiB + 22 bytes (after any comment).
         var tail = (int)Math.Min(file.Length, 65_557);
-        var buffer = new byte[tail];
-        file.Position = file.Length - tail;
-        file.ReadExactly(buffer);
-        var eocd = -1;
-        for (var i = tail - 22; i >= 0; i--)
+        var buffer = ArrayPool<byte>.Shared.Rent(tail);
+        int count;
+        uint directorySize;
+        uint directoryOffset;
+        try
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(i)) == EndOfCentralDirectory)
+            file.Position = file.Length - tail;
+            file.ReadExactly(buffer, 0, tail);
+            var eocd = -1;
+            for (var i = tail - 22; i >= 0; i--)
             {
-                eocd = i;
-                break;
+                if (BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(i)) == EndOfCentralDirectory)
+                {
+                    eocd = i;
+                    break;
+                }
             }
+            if (eocd < 0)
+            {
+                throw new InspectFormatException("not a complete .eval archive: its zip directory is missing (the file is truncated?)");
+            }
+            count = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(eocd + 10));
+            directorySize = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(eocd + 12));
+            directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(eocd + 16));
         }
-        if (eocd < 0)
+        finally
         {
-            throw new InspectFormatException("not a complete .eval archive: its zip directory is missing (the file is truncated?)");
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        var count = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(eocd + 10));
-        var directorySize = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(eocd + 12));
-        var directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(eocd + 16));
         if (directoryOffset == uint.MaxValue || count == ushort.MaxValue)
         {
             throw new InspectFormatException("ZIP64 .eval archives (over 4 GiB or 65,535 entries) are not supported");
@@ -75,42 +92,16 @@ internal sealed class EvalArchive : IDisposable
         {
             throw new InspectFormatException("not a complete .eval archive: its zip directory points past the end of the file");
         }
+        // Not for memory (the directory is not held), but for work: names are read and hashed once each.
         if (directorySize > limits.MaxZipDirectoryBytes)
         {
             throw new InspectFormatException($"the .eval archive's zip directory is {Sizes.Describe(directorySize)}; the importer reads at most {Sizes.Describe(limits.MaxZipDirectoryBytes)}");
         }
-        var directory = new byte[directorySize];
-        file.Position = directoryOffset;
-        file.ReadExactly(directory);
-        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var entries = ZipDirectory.Read(file, directoryOffset, directorySize, count);
         long declared = 0;
-        var at = 0;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (at + 46 > directory.Length || BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at)) != CentralDirectoryEntry)
-            {
-                throw new InspectFormatException($"the .eval archive's zip directory is damaged at entry {i}");
-            }
-            var method = BinaryPrimitives.ReadUInt16LittleEndian(directory.AsSpan(at + 10));
-            var crc = BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at + 16));
-            var compressed = BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at + 20));
-            var size = BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at + 24));
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(directory.AsSpan(at + 28));
-            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(directory.AsSpan(at + 30));
-            var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(directory.AsSpan(at + 32));
-            var offset = BinaryPrimitives.ReadUInt32LittleEndian(directory.AsSpan(at + 42));
-            if (at + 46 + nameLength > directory.Length)
-            {
-                throw new InspectFormatException($"the .eval archive's zip directory is damaged at entry {i}");
-            }
-            var name = Encoding.UTF8.GetString(directory, at + 46, nameLength);
-            // Two entries of one name would let two zip readers see two different logs in one file.
-            if (!entries.TryAdd(name, new Entry(name, method, crc, compressed, size, offset)))
-            {
-                throw new InspectFormatException($"the .eval archive holds two entries named '{name}'");
-            }
-            declared += size;
-            at += 46 + nameLength + extraLength + commentLength;
+            declared += entries[i].Size;
         }
         if (declared > limits.MaxInflatedBytes)
         {
@@ -124,39 +115,47 @@ internal sealed class EvalArchive : IDisposable
     /// fails at once (a zip bomb stops within 64 KiB of its claim), as does a zstd frame that asks for
     /// a window over <see cref="InspectLimits.MaxZstdWindowLog"/>.
     /// </summary>
-    public Stream OpenEntry(string name)
+    public Stream OpenEntry(int index)
     {
-        var entry = _entries[name];
-        Span<byte> header = stackalloc byte[30];
-        // Checked first: some streams refuse a position past their end (found by fuzzing).
-        if (entry.LocalHeaderOffset + header.Length > _file.Length)
-        {
-            throw new InspectFormatException($"the .eval archive entry '{name}' is damaged: it starts past the end of the file");
-        }
-        _file.Position = entry.LocalHeaderOffset;
-        if (_file.Read(header) != 30 || BinaryPrimitives.ReadUInt32LittleEndian(header) != LocalFileHeader)
-        {
-            throw new InspectFormatException($"the .eval archive entry '{name}' is damaged");
-        }
-        var dataStart = entry.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(header[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
-        if (dataStart + entry.CompressedSize > _file.Length)
-        {
-            throw new InspectFormatException($"the .eval archive entry '{name}' runs past the end of the file (truncated?)");
-        }
-        var data = new BoundedStream(_file, dataStart, entry.CompressedSize);
-        Stream content = entry.Method switch
-        {
-            0 => data,
-            8 => new DeflateStream(data, CompressionMode.Decompress),
-            93 => Zstd(data),
-            _ => throw new InspectFormatException($"the .eval archive entry '{name}' uses zip compression method {entry.Method}, which is not supported (store, deflate and zstd are)"),
-        };
-        return new DeclaredSizeStream(content, entry.Size, name);
+        var data = new BoundedStream(_file);
+        data.Reset(DataStart(index), _entries[index].CompressedSize);
+        return new DeclaredSizeStream(Decompressing(index, data, leaveOpen: false), _entries[index].Size, _nameOf, index);
     }
 
-    private ZstdSharp.DecompressionStream Zstd(Stream data)
+    // Where the entry's data starts, from its local header (APPNOTE.TXT 4.3.7), checked against the file.
+    private long DataStart(int index)
     {
-        var zstd = new ZstdSharp.DecompressionStream(data);
+        var entry = _entries[index];
+        Span<byte> header = stackalloc byte[30];
+        // Checked first: some streams refuse a position past their end (found by fuzzing).
+        if (entry.LocalHeaderOffset + (long)header.Length > _file.Length)
+        {
+            throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' is damaged: it starts past the end of the file");
+        }
+        _file.Position = entry.LocalHeaderOffset;
+        if (_file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) != 30 || BinaryPrimitives.ReadUInt32LittleEndian(header) != LocalFileHeader)
+        {
+            throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' is damaged");
+        }
+        var dataStart = entry.LocalHeaderOffset + 30L + BinaryPrimitives.ReadUInt16LittleEndian(header[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
+        if (dataStart + entry.CompressedSize > _file.Length)
+        {
+            throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' runs past the end of the file (truncated?)");
+        }
+        return dataStart;
+    }
+
+    private Stream Decompressing(int index, Stream data, bool leaveOpen) => _entries[index].Method switch
+    {
+        0 => data,
+        8 => new DeflateStream(data, CompressionMode.Decompress, leaveOpen),
+        93 => Zstd(data, leaveOpen),
+        var method => throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' uses zip compression method {method}, which is not supported (store, deflate and zstd are)"),
+    };
+
+    private ZstdSharp.DecompressionStream Zstd(Stream data, bool leaveOpen)
+    {
+        var zstd = new ZstdSharp.DecompressionStream(data, leaveOpen: leaveOpen);
         zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_dParameter.ZSTD_d_windowLogMax, _limits.MaxZstdWindowLog);
         return zstd;
     }
@@ -169,17 +168,31 @@ internal sealed class EvalArchive : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Verify(Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
+        // In the order of the file, so that it is read front to back.
+        var order = new int[_entries.Count];
+        var offsets = new uint[_entries.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+            offsets[i] = _entries[i].LocalHeaderOffset;
+        }
+        Array.Sort(offsets, order);
+        // One window onto the file for every entry: an archive of 65,534 entries makes no garbage of them.
+        var window = new BoundedStream(_file);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        var crc = new Crc32();
         try
         {
             long checkedBytes = 0;
-            foreach (var entry in _entries.Values.OrderBy(e => e.LocalHeaderOffset))
+            foreach (var index in order)
             {
-                var crc = new Crc32();
+                var entry = _entries[index];
+                crc.Reset();
                 long size = 0;
                 try
                 {
-                    using var content = OpenEntry(entry.Name);
+                    window.Reset(DataStart(index), entry.CompressedSize);
+                    using var content = new DeclaredSizeStream(Decompressing(index, window, leaveOpen: true), entry.Size, _nameOf, index);
                     int read;
                     while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
                     {
@@ -190,15 +203,15 @@ internal sealed class EvalArchive : IDisposable
                 }
                 catch (ZstdSharp.ZstdException e) when (e.Code == ZstdSharp.Unsafe.ZSTD_ErrorCode.ZSTD_error_frameParameter_windowTooLarge)
                 {
-                    throw new InspectFormatException($"the .eval archive entry '{entry.Name}' needs a zstd window over {Sizes.Describe(1L << _limits.MaxZstdWindowLog)}, the most the importer allows (zstd levels 1 to 19 stay within it)", e);
+                    throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' needs a zstd window over {Sizes.Describe(1L << _limits.MaxZstdWindowLog)}, the most the importer allows (zstd levels 1 to 19 stay within it)", e);
                 }
                 catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException or EndOfStreamException)
                 {
-                    throw new InspectFormatException($"the .eval archive entry '{entry.Name}' is damaged: {e.Message}", e);
+                    throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' is damaged: {e.Message}", e);
                 }
                 if (size != entry.Size || crc.GetCurrentHashAsUInt32() != entry.Crc32)
                 {
-                    throw new InspectFormatException($"the .eval archive entry '{entry.Name}' is damaged: its content does not match its checksum");
+                    throw new InspectFormatException($"the .eval archive entry '{NameOf(index)}' is damaged: its content does not match its checksum");
                 }
                 checkedBytes += entry.CompressedSize;
                 progress?.Invoke(checkedBytes);
@@ -212,19 +225,28 @@ internal sealed class EvalArchive : IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    // A window onto part of the archive file.
-    private sealed class BoundedStream(Stream inner, long start, long length) : Stream
+    // A window onto part of the archive file, moved from entry to entry.
+    private sealed class BoundedStream(Stream inner) : Stream
     {
+        private long _start;
+        private long _length;
         private long _position;
+
+        public void Reset(long start, long length)
+        {
+            _start = start;
+            _length = length;
+            _position = 0;
+        }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var left = length - _position;
+            var left = _length - _position;
             if (left <= 0)
             {
                 return 0;
             }
-            inner.Position = start + _position;
+            inner.Position = _start + _position;
             var read = inner.Read(buffer, offset, (int)Math.Min(count, left));
             _position += read;
             return read;
@@ -233,7 +255,7 @@ internal sealed class EvalArchive : IDisposable
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
-        public override long Length => length;
+        public override long Length => _length;
         public override long Position { get => _position; set => throw new NotSupportedException(); }
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

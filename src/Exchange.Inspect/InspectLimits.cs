@@ -31,7 +31,12 @@ public sealed record InspectLimits
     /// </summary>
     public long MaxInflatedBytes { get; init; } = 16L * 1024 * 1024 * 1024;
 
-    /// <summary>The zip central directory of an .eval archive: 16 MiB (65,535 entries with names of 200 bytes).</summary>
+    /// <summary>
+    /// The zip central directory of an .eval archive: 16 MiB (65,535 entries with names of 200 bytes).
+    /// A bound on the work of reading it, not on memory: it is read in one pass and held as 32 bytes
+    /// per entry (at most 65,534 entries without ZIP64, 2 MiB), names, extra fields and comments left
+    /// in the file.
+    /// </summary>
     public int MaxZipDirectoryBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>

@@ -83,42 +83,43 @@ public static class InspectLogReader
     {
         var archive = EvalArchive.Open(stream, limits);
         archive.Verify(progress, cancellationToken);
-        if (archive.Contains("header.json"))
+        if (archive.Find("header.json") is var header and >= 0)
         {
-            return Build(ReadEntry(archive, "header.json", Log, limits, cancellationToken), "eval", fromJournal: false, journalSamples: 0);
+            return Build(ReadEntry(archive, header, Log, limits, cancellationToken), "eval", fromJournal: false, journalSamples: 0);
         }
-        if (!archive.Contains("_journal/start.json"))
+        var start = archive.Find("_journal/start.json");
+        if (start < 0)
         {
             throw new InspectFormatException("the .eval archive has neither header.json nor _journal/start.json: not an Inspect log");
         }
         // The run crashed before writing its header: what started, and how many samples finished.
         var completed = 0L;
-        foreach (var name in archive.Names.Where(n => n.StartsWith("_journal/summaries/", StringComparison.Ordinal)))
+        foreach (var summary in archive.StartingWith("_journal/summaries/"))
         {
-            completed += Number(ReadEntry(archive, name, JsonShape.Count, limits, cancellationToken).Root) is { } count ? (long)count : 0;
+            completed += Number(ReadEntry(archive, summary, JsonShape.Count, limits, cancellationToken).Root) is { } count ? (long)count : 0;
         }
-        var start = ReadEntry(archive, "_journal/start.json", Log, limits, cancellationToken);
-        if (start.Root is JsonObject journal)
+        var journal = ReadEntry(archive, start, Log, limits, cancellationToken);
+        if (journal.Root is JsonObject started)
         {
-            journal.TryAdd("status", JsonValue.Create("started"));
+            started.TryAdd("status", JsonValue.Create("started"));
         }
-        return Build(start, "eval", fromJournal: true, journalSamples: completed);
+        return Build(journal, "eval", fromJournal: true, journalSamples: completed);
     }
 
-    private static SelectedJson ReadEntry(EvalArchive archive, string name, JsonShape shape, InspectLimits limits, CancellationToken cancellationToken)
+    private static SelectedJson ReadEntry(EvalArchive archive, int entry, JsonShape shape, InspectLimits limits, CancellationToken cancellationToken)
     {
         try
         {
-            using var literals = new NonFiniteLiteralStream(archive.OpenEntry(name));
+            using var literals = new NonFiniteLiteralStream(archive.OpenEntry(entry));
             return SelectiveJsonReader.Read(literals, shape, limits, cancellationToken: cancellationToken);
         }
         catch (InspectFormatException e)
         {
-            throw new InspectFormatException($"{name} in the .eval archive: {e.Message}", e);
+            throw new InspectFormatException($"{archive.NameOf(entry)} in the .eval archive: {e.Message}", e);
         }
         catch (InvalidDataException e)
         {
-            throw new InspectFormatException($"{name} in the .eval archive cannot be decompressed: {e.Message}", e);
+            throw new InspectFormatException($"{archive.NameOf(entry)} in the .eval archive cannot be decompressed: {e.Message}", e);
         }
     }
 

@@ -23,23 +23,7 @@ public sealed class HostileInputCliTests(CliFixture fixture) : IClassFixture<Cli
         return await fixture.RunAsync(_config, args);
     }
 
-    // Every command that runs something, as the words that name it.
-    private static IEnumerable<(string[] Path, Command Command)> Commands(Command command, string[] path)
-    {
-        if (command.Action is not null)
-        {
-            yield return (path, command);
-        }
-        foreach (var sub in command.Subcommands)
-        {
-            foreach (var found in Commands(sub, [.. path, sub.Name]))
-            {
-                yield return found;
-            }
-        }
-    }
-
-    private static List<(string[] Path, Command Command)> AllCommands() => [.. Commands(CliApp.Build(new CliContext()), [])];
+    private static List<(string[] Path, Command Command)> AllCommands() => CommandTree.All();
 
     [Fact]
     public async Task A_usage_error_on_any_command_exits_2_with_the_error_and_where_the_help_is_not_the_help_itself()

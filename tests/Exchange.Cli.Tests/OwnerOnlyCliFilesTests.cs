@@ -1,12 +1,15 @@
+using System.CommandLine;
 using System.Runtime.Versioning;
+using System.Text.RegularExpressions;
 using Exchange.Envelopes;
 using Exchange.Node.Secrets;
 using Exchange.Testing;
 
 namespace Exchange.Cli.Tests;
 
-/// <summary>What the CLI writes that holds a secret is its user's alone from the first byte: the
-/// stored login (client secret and token) and the folders made for it, and key-encryption keys.</summary>
+/// <summary>What the CLI writes is its user's alone from the first byte: the stored login (client
+/// secret and token) and the folders made for it, and every file a command writes at the user's word
+/// (exports, checkpoints, cursors, keys, broker passwords), generated over the command tree.</summary>
 [UnsupportedOSPlatform("windows")]
 public sealed class OwnerOnlyCliFilesTests(CliFixture fixture) : IClassFixture<CliFixture>
 {
@@ -72,5 +75,62 @@ public sealed class OwnerOnlyCliFilesTests(CliFixture fixture) : IClassFixture<C
         Assert.Contains("--out", again.Error);
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal(["data-protection.pem"], Directory.GetFiles(folder).Select(Path.GetFileName));
+    }
+
+    /// <summary>One option through which a command writes a file, with what else the command needs.</summary>
+    /// <param name="Earlier">What the file holds before the command runs (one left open to others), or null when the command never overwrites.</param>
+    private sealed record Writer(string[] Command, string Option, string[] Rest, string? Earlier)
+    {
+        public string Name => $"{string.Join(' ', Command)} {Option}";
+    }
+
+    private Writer[] Writers() =>
+    [
+        new(["audit", "export"], "--out", [], "earlier"),
+        new(["audit", "checkpoint"], "--out", ["--fresh"], "earlier"),
+        new(["subscribe"], "--cursor-file", ["--limit", "1"], "0"),
+        new(["broker", "definitions"], "--credentials-out", ["--manifest", fixture.ManifestPath], "earlier"),
+        new(["keys", "generate"], "--out", ["--institute", "uk"], null),
+        new(["keys", "data-protection-certificate"], "--out", [], null),
+    ];
+
+    // An option that names a file to write: --out, --<what>-out, the cursor file, or one described as writing or saving.
+    private static bool WritesAFile(Option option) =>
+        option.Name == "--out" || option.Name.EndsWith("-out", StringComparison.Ordinal) || option.Name == "--cursor-file"
+        || Regex.IsMatch(option.Description ?? "", @"\b(write|writes|save|saves)\b", RegexOptions.IgnoreCase);
+
+    [Fact]
+    public async Task Every_file_a_command_writes_is_owner_only_whatever_the_umask_and_replaces_an_earlier_one_open_to_others()
+    {
+        OwnerOnlyTree.AssertUmaskWouldLetOthersRead();
+        var folder = Path.Combine(fixture.Directory, "written-" + Guid.NewGuid().ToString("N"));
+        var config = Path.Combine(fixture.Directory, "config-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var login = await fixture.RunAsync(config, "login", "--node", "http://localhost/", "--client-id", TestClients.Everything, "--client-secret", TestClients.Secret(TestClients.Everything));
+        Assert.True(login.ExitCode == 0, login.Error);
+        // Something in the log and the feed for the export and the cursor to hold.
+        var submitted = await fixture.RunAsync(config, "findings", "submit", "--file", "samples/finding.green.json");
+        Assert.True(submitted.ExitCode == 0, submitted.Error);
+        var writers = Writers();
+
+        var options = CommandTree.All().SelectMany(c => c.Command.Options.Where(WritesAFile).Select(o => $"{string.Join(' ', c.Path)} {o.Name}"));
+        Assert.Equal(options.Order(StringComparer.Ordinal), writers.Select(w => w.Name).Order(StringComparer.Ordinal));
+        foreach (var writer in writers)
+        {
+            var path = Path.Combine(folder, writer.Name.Replace(' ', '-'));
+            if (writer.Earlier is { } earlier)
+            {
+                File.WriteAllText(path, earlier);
+                File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+
+            var run = await fixture.RunAsync(config, [.. writer.Command, writer.Option, path, .. writer.Rest]);
+
+            Assert.True(run.ExitCode == 0, $"exchange {writer.Name}: exit {run.ExitCode}: {run.Error}");
+            Assert.True(File.GetUnixFileMode(path) == OwnerOnlyFile.FilePermissions, $"exchange {writer.Name} left {OwnerOnlyTree.Octal(File.GetUnixFileMode(path))}");
+            Assert.NotEqual(writer.Earlier, File.ReadAllText(path));
+        }
+        // Nothing else: no temporary file left beside them.
+        Assert.Equal(writers.Length, Directory.GetFiles(folder).Length);
     }
 }

@@ -67,6 +67,7 @@ public sealed class RefusedStartTests : IDisposable
         Setting("Identity:Clients:0:ClientSecret", "short", "invalid setting", "ClientSecret is shorter than 16 characters"),
         Setting("Identity:Clients:1:ClientId", TestClients.Submitter, "invalid setting", $"client '{TestClients.Submitter}' is configured more than once"),
         Setting("Subscriptions:PageSize", "0", "invalid setting", "Subscriptions:PageSize must be between 1 and 5000"),
+        Setting("Findings:Imports:IdleTimeout", "00:00:00", "invalid setting", "Findings:Imports:IdleTimeout must be more than 00:00:00"),
         Setting("Telemetry:OtlpEndpoint", "collector:4318", "Telemetry:OtlpEndpoint", "not an absolute http:// or https:// URI"),
         Setting("DataProtection:CertificatePath", "/nonexistent/keyring.pfx", "DataProtection:CertificatePath", "cannot be used as the key-encryption key"),
         // Addresses and certificates, met only once the server binds.

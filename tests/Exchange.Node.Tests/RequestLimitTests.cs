@@ -8,8 +8,9 @@ namespace Exchange.Node.Tests;
 
 /// <summary>
 /// What any method of the API does with a message too large, one that inflates too large, and text
-/// that is not UTF-8: refused as INVALID_ARGUMENT with a BadRequest that names the field or says the
-/// size and the limit. Generated over every method and every string field the protos define.
+/// that is not UTF-8, sent plain or gzip-compressed: refused as INVALID_ARGUMENT with a BadRequest that
+/// names the field or says the size and the limit. Generated over every method and every string field
+/// the protos define.
 /// </summary>
 public abstract class RequestLimitTests(NodeFixture fixture)
 {
@@ -54,10 +55,12 @@ public abstract class RequestLimitTests(NodeFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task Text_that_is_not_UTF8_in_any_string_field_of_any_request_is_refused_naming_the_field()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Text_that_is_not_UTF8_in_any_string_field_of_any_request_is_refused_naming_the_field_compressed_or_not(bool compressed)
     {
-        var options = await OptionsAsync();
+        var options = await OptionsAsync(compressed ? new Metadata { { "grpc-internal-encoding-request", "gzip" } } : null);
         var checkedFields = 0;
         foreach (var method in WireRequests.Methods)
         {

@@ -63,6 +63,9 @@ internal static class HostileLogs
         new("zstd frame asking for a 128 MiB window", "eval", s => Window(s, size), "needs a zstd window"),
         new("giant string in an archive's header", "eval", s => GiantHeader(s, size), "eval.task"),
         new("zip directory of 20 MiB", "eval", s => BigDirectory(s), "zip directory is"),
+        new("zip directory just under the limit, of long names", "eval", s => LongNames(s), null),
+        new("zip directory just under the limit, of long extra fields", "eval", s => LongExtraFields(s), null),
+        new("zip directory of 65,534 entries", "eval", s => ManyEntries(s), null),
         new("two entries of one name", "eval", s => Duplicate(s), "two entries named 'header.json'"),
     ];
 
@@ -175,6 +178,17 @@ internal static class HostileLogs
 
     private static void BigDirectory(Stream o) =>
         ZipWriter.Write(o, Enumerable.Range(0, 330).Select(i => Stored($"samples/{i}.json", "{}"u8.ToArray()) with { CentralExtra = 65_000 }).Prepend(Stored("header.json", Header())));
+
+    // 16.3 MB of directory under the 16 MiB limit: 250 names of 64,900 bytes.
+    private static void LongNames(Stream o) =>
+        ZipWriter.Write(o, Enumerable.Range(0, 250).Select(i => Stored($"samples/{new string('a', 64_900)}{i}.json", "{}"u8.ToArray(), method: 0)).Prepend(Stored("header.json", Header())));
+
+    private static void LongExtraFields(Stream o) =>
+        ZipWriter.Write(o, Enumerable.Range(0, 255).Select(i => Stored($"samples/{i}.json", "{}"u8.ToArray(), method: 0) with { CentralExtra = 65_000 }).Prepend(Stored("header.json", Header())));
+
+    // The most entries a zip without ZIP64 holds (65,535 marks ZIP64).
+    private static void ManyEntries(Stream o) =>
+        ZipWriter.Write(o, Enumerable.Range(0, 65_533).Select(i => Stored($"samples/{i}_epoch_1.json", "{}"u8.ToArray(), method: 0)).Prepend(Stored("header.json", Header())));
 
     private static void Duplicate(Stream o) => ZipWriter.Write(o, [Stored("header.json", Header()), Stored("header.json", Header("other"))]);
 

@@ -95,7 +95,7 @@ internal static class AuditCommands
             var checkpoint = await new AuditService.AuditServiceClient(session.Channel).GetCheckpointAsync(new GetCheckpointRequest { Fresh = parse.GetValue(fresh) }, session.Headers, cancellationToken: token);
             if (parse.GetValue(output) is { } path)
             {
-                await File.WriteAllTextAsync(path, checkpoint.Note, token);
+                OutputFiles.WriteAllText("--out", path, checkpoint.Note);
             }
             if (global.IsJson(parse))
             {
@@ -164,13 +164,16 @@ internal static class AuditCommands
             // The log names its institute: an auditor with audit:read alone needs nothing else.
             var (entries, checkpoints, origin) = await DownloadAsync(session, token);
             var institute = AuditLogFormat.InstituteOf(origin) ?? throw new CliException($"the node's log is named '{origin}', which is not an exchange audit log", ExitCodes.Failure);
-            await using var file = new StreamWriter(parse.GetValue(output)!);
-            await file.WriteLineAsync(new JsonObject { ["log"] = origin, ["institute"] = institute }.ToJsonString());
-            foreach (var (index, bytes) in entries)
+            await OutputFiles.WriteAsync("--out", parse.GetValue(output)!, async (stream, ct) =>
             {
-                await file.WriteLineAsync(new JsonObject { ["index"] = index, ["entry"] = Convert.ToBase64String(bytes) }.ToJsonString());
-            }
-            await file.WriteLineAsync(new JsonObject { ["checkpoints"] = new JsonArray(checkpoints.Select(c => (JsonNode)c).ToArray()) }.ToJsonString());
+                await using var file = new StreamWriter(stream, leaveOpen: true);
+                await file.WriteLineAsync(new JsonObject { ["log"] = origin, ["institute"] = institute }.ToJsonString());
+                foreach (var (index, bytes) in entries)
+                {
+                    await file.WriteLineAsync(new JsonObject { ["index"] = index, ["entry"] = Convert.ToBase64String(bytes) }.ToJsonString());
+                }
+                await file.WriteLineAsync(new JsonObject { ["checkpoints"] = new JsonArray(checkpoints.Select(c => (JsonNode)c).ToArray()) }.ToJsonString());
+            }, token);
             await runner.Context.Out.WriteLineAsync($"exported {entries.Count} entries and {checkpoints.Count} checkpoints of {origin} to {parse.GetValue(output)}");
         }, ct));
         return command;
@@ -199,7 +202,7 @@ internal static class AuditCommands
             }
             else
             {
-                using var session = await NodeSession.OpenAsync(runner.Context, parse.GetValue(runner.Global.Node), token);
+                using var session = await NodeSession.OpenAsync(runner.Context, parse.GetValue(runner.Global.Node), runner.Global.AllowsPlainHttp(parse), token);
                 try
                 {
                     trust = await TrustAsync(session, parse.GetValue(manifest), parse.GetValue(institute), token);

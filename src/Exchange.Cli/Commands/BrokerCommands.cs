@@ -38,7 +38,7 @@ internal static class BrokerCommands
                 {
                     json[c.InstituteId] = new JsonObject { ["username"] = c.Username, ["password"] = c.Password };
                 }
-                Exchange.Envelopes.OwnerOnlyFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), overwrite: true);
+                OutputFiles.WriteAllText("--credentials-out", path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             }
         }, ct));
         return new Command("broker", "Broker set-up derived from the manifest") { definitions };

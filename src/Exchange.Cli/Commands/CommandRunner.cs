@@ -36,7 +36,7 @@ internal sealed class CommandRunner(CliContext context, GlobalOptions global)
     /// <summary>Runs a body against the node; for commands that check their own input first, inside <see cref="RunAsync"/>.</summary>
     public async Task InSessionAsync(ParseResult parse, Func<NodeSession, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
-        using var session = await NodeSession.OpenAsync(context, parse.GetValue(global.Node), cancellationToken);
+        using var session = await NodeSession.OpenAsync(context, parse.GetValue(global.Node), global.AllowsPlainHttp(parse), cancellationToken);
         try
         {
             await body(session, cancellationToken);

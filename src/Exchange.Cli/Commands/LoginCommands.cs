@@ -19,6 +19,7 @@ internal static class LoginCommands
             var store = new CredentialStore(runner.Context.ConfigDirectory);
             var credentials = store.Load();
             var node = NodeSession.ResolveNode(parse.GetValue(global.Node), credentials);
+            PlainHttpRule.Check(node, global.AllowsPlainHttp(parse));
             var secret = parse.GetValue(clientSecret) ?? Environment.GetEnvironmentVariable("EXCHANGE_CLIENT_SECRET")
                 ?? throw new CliException("--client-secret: required (or set EXCHANGE_CLIENT_SECRET)", ExitCodes.Usage);
             var requested = parse.GetValue(scopes) ?? [];

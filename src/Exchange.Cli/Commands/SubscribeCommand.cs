@@ -181,9 +181,7 @@ internal static class SubscribeCommand
                 return;
             }
             // Written aside and moved into place, so that a crash never leaves half a cursor.
-            var temporary = cursorFile + ".tmp";
-            File.WriteAllText(temporary, cursor.ToString(CultureInfo.InvariantCulture));
-            File.Move(temporary, cursorFile, overwrite: true);
+            OutputFiles.WriteAllText("--cursor-file", cursorFile, cursor.ToString(CultureInfo.InvariantCulture));
         }
     }
 }

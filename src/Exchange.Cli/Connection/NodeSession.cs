@@ -24,11 +24,15 @@ internal sealed class NodeSession : IDisposable
     public GrpcChannel Channel { get; }
     public Metadata Headers { get; }
 
-    public static async Task<NodeSession> OpenAsync(CliContext context, string? nodeOption, CancellationToken cancellationToken)
+    /// <param name="allowPlainHttp">The user allows credentials over plain HTTP beyond loopback (<see cref="PlainHttpRule"/>).</param>
+    /// <exception cref="CliException">No node, not logged in, plain HTTP beyond loopback not allowed, or the token request refused.</exception>
+    public static async Task<NodeSession> OpenAsync(CliContext context, string? nodeOption, bool allowPlainHttp, CancellationToken cancellationToken)
     {
         var store = new CredentialStore(context.ConfigDirectory);
         var credentials = store.Load();
         var node = ResolveNode(nodeOption, credentials);
+        // Before anything is sent: a stored token, a renewal with the stored secret, or the environment's.
+        PlainHttpRule.Check(node, allowPlainHttp);
         var http = CreateHttpClient(context);
         var key = CredentialStore.Key(node);
         credentials.Nodes.TryGetValue(key, out var saved);

@@ -41,7 +41,8 @@ internal sealed class DemoNetwork : IAsyncDisposable
             .Agreement("uk-jp", "UK–Japan cyber cooperation", ["uk", "jp"], "AMBER", ["cyber"], now.AddYears(-1), now.AddYears(2));
         OwnerOnlyFile.CreateDirectory(directory);
         var manifestPath = Path.Combine(directory, "manifest.json");
-        await File.WriteAllBytesAsync(manifestPath, manifest.ToJson());
+        var json = manifest.ToJson();
+        OwnerOnlyFile.Write(manifestPath, stream => stream.Write(json), overwrite: true);
 
         var broker = new InMemoryBroker();
         var nodes = new Dictionary<string, DemoNode>();

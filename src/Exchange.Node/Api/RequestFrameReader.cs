@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.IO.Pipelines;
 using Exchange.Domain.Findings;
 using Google.Protobuf.Reflection;
@@ -10,12 +11,15 @@ namespace Exchange.Node.Api;
 /// The body of a gRPC request, read through to grpc-dotnet with every message checked as it
 /// arrives (gRPC over HTTP/2 length-prefixed messages: 1 byte compressed flag, 4 bytes big-endian
 /// length, then the message): a message longer than the node accepts is refused from its 5-byte
-/// prefix, before it is buffered, saying its size and the limit; an uncompressed message with a
-/// string field that is not UTF-8 is refused naming the field. Both as INVALID_ARGUMENT with a
-/// google.rpc.BadRequest, which grpc-dotnet's own checks (RESOURCE_EXHAUSTED "Received message
+/// prefix, before it is buffered, saying its size and the limit; a message with a string field that
+/// is not UTF-8 is refused naming the field, whether it came compressed (grpc-encoding gzip, checked
+/// as it inflates, and refused once it inflates past the limit) or not. All as INVALID_ARGUMENT with
+/// a google.rpc.BadRequest, which grpc-dotnet's own checks (RESOURCE_EXHAUSTED "Received message
 /// exceeds the maximum configured message size", UNKNOWN for a parse failure) do not give.
 /// </summary>
-internal sealed class RequestFrameReader(PipeReader inner, int maxMessageBytes, MessageDescriptor? request) : PipeReader
+/// <param name="gzip">Whether the request's grpc-encoding is gzip, the one compression the node takes
+/// (<see cref="BoundedGzipProvider"/>); a compressed message in any other is refused by grpc-dotnet.</param>
+internal sealed class RequestFrameReader(PipeReader inner, int maxMessageBytes, MessageDescriptor? request, bool gzip = false) : PipeReader
 {
     private const int PrefixBytes = 5;
     private ReadOnlySequence<byte> _last;
@@ -79,9 +83,16 @@ internal sealed class RequestFrameReader(PipeReader inner, int maxMessageBytes, 
             {
                 return;
             }
-            if (prefix[0] == 0 && request is not null && Invalid(buffer.Slice(at + PrefixBytes, length)) is { } field)
+            if (request is not null)
             {
-                Refuse(buffer, field, "is not valid UTF-8 text");
+                var message = buffer.Slice(at + PrefixBytes, length);
+                var field = prefix[0] == 0 ? Invalid(message)
+                    : gzip ? InvalidInflated(buffer, message)
+                    : null;
+                if (field is not null)
+                {
+                    Refuse(buffer, field, "is not valid UTF-8 text");
+                }
             }
             _nextMessage += PrefixBytes + length;
         }
@@ -102,6 +113,45 @@ internal sealed class RequestFrameReader(PipeReader inner, int maxMessageBytes, 
         finally
         {
             ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    // The message as grpc-dotnet will see it once BoundedGzipProvider inflates it. Inflated here too
+    // (twice in all: the price of naming the field), into a pooled buffer that grows to at most the limit.
+    private string? InvalidInflated(ReadOnlySequence<byte> whole, ReadOnlySequence<byte> message)
+    {
+        var inflated = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxMessageBytes, Math.Max(1 << 16, message.Length * 4)));
+        try
+        {
+            using var gzipped = new GZipStream(new SequenceStream(message), CompressionMode.Decompress);
+            var length = 0;
+            int read;
+            while (length < maxMessageBytes && (read = gzipped.Read(inflated, length, Math.Min(inflated.Length, maxMessageBytes) - length)) > 0)
+            {
+                length += read;
+                if (length == inflated.Length && length < maxMessageBytes)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxMessageBytes, length * 2L));
+                    inflated.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(inflated);
+                    inflated = larger;
+                }
+            }
+            Span<byte> more = stackalloc byte[1];
+            if (length == maxMessageBytes && gzipped.Read(more) > 0)
+            {
+                Refuse(whole, "request", $"inflates to more than {Sizes.Describe(maxMessageBytes)}, the most the node accepts in one message (Findings:Limits:MaxRequestBytes)");
+            }
+            return WireText.FirstInvalid(request!, inflated.AsSpan(0, length));
+        }
+        catch (InvalidDataException)
+        {
+            // Not gzip: grpc-dotnet's own inflating fails, and says so.
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(inflated);
         }
     }
 

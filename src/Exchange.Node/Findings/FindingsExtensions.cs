@@ -20,8 +20,12 @@ public static class FindingsExtensions
         builder.Services.AddOptions<ImportOptions>().BindSection(ImportOptions.Section)
             .Validate(o => o.MaxConcurrent > 0, "Findings:Imports:MaxConcurrent must be positive")
             .Validate(o => o.SlotWait >= TimeSpan.Zero, "Findings:Imports:SlotWait cannot be negative")
+            .Validate(o => o.IdleTimeout > TimeSpan.Zero && o.IdleTimeout <= TimeSpan.FromHours(1),
+                "Findings:Imports:IdleTimeout must be more than 00:00:00 and at most 01:00:00")
+            .Validate(o => o.MinBytesPerSecond >= 0, "Findings:Imports:MinBytesPerSecond cannot be negative")
             .ValidateOnStart();
         builder.Services.AddSingleton<InspectUploads>();
+        builder.Services.AddHostedService<StaleUploadCleanup>();
         return builder;
     }
 

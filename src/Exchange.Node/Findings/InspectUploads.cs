@@ -40,13 +40,37 @@ internal sealed class InspectUploads
         maxBytes = limits.MaxImportBytes;
         options = imports.Value;
         slots = new SemaphoreSlim(options.MaxConcurrent);
+    }
+
+    /// <summary>
+    /// Makes the uploads folder if it is missing, and deletes the spooled files in it that no live
+    /// upload holds: those a node killed mid-upload (SIGKILL, a crash, the power) left behind, which
+    /// its deleting on close never reached. A live upload's file, of this process or another sharing
+    /// the folder, is locked (FileShare.None, an exclusive flock on Unix) and is left alone. Run at
+    /// start, before the node serves. Returns how many it deleted.
+    /// </summary>
+    /// <exception cref="IOException">The folder cannot be made.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder cannot be made.</exception>
+    public int Prepare()
+    {
         // Uploads are evaluation logs on their way to becoming findings: the owner's alone, from the first byte.
         OwnerOnlyFile.CreateDirectory(folder);
-        // A crash leaves spooled files behind; none of them belongs to a live upload at start.
-        foreach (var stale in Directory.EnumerateFiles(folder, "*.upload"))
+        var deleted = 0;
+        foreach (var path in Directory.EnumerateFiles(folder, "*.upload"))
         {
-            File.Delete(stale);
+            try
+            {
+                using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
+                {
+                    deleted++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Held by a live upload, or already gone.
+            }
         }
+        return deleted;
     }
 
     /// <summary>Reads the remaining messages (file chunks) of an upload to a temporary file.</summary>
