@@ -26,6 +26,9 @@ public sealed class CurrentClientScopes(IOptionsMonitor<NodeIdentityOptions> opt
             ? granted.Where(held.Contains).ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>();
 
+    /// <summary>Whether <paramref name="clientId"/> is configured, enabled and usable now.</summary>
+    public bool IsUsable(string clientId) => Usable().ContainsKey(clientId);
+
     // The monitor hands out one options object until the configuration changes: judged once per object.
     private IReadOnlyDictionary<string, IReadOnlySet<string>> Usable()
     {
