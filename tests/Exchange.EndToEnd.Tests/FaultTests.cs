@@ -161,4 +161,56 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
             await network.RestartAsync("uk");
         }
     }
+    /// <summary>
+    /// The loss the broker cannot see: a send to an exchange with no binding is confirmed and
+    /// dropped. Taken away (deleted, or its binding removed) and put back in the middle of a run,
+    /// the recipient's deliveries exchange swallows what is sent meanwhile; the origin, getting no
+    /// receipt, sends the same envelopes again, and everything arrives once.
+    /// </summary>
+    [Theory]
+    [InlineData("deleted")]
+    [InlineData("unbound")]
+    public async Task A_recipients_deliveries_exchange_taken_away_in_the_middle_of_a_run_loses_nothing_once_it_is_back(string how)
+    {
+        const string queue = "exchange.us.inbox";
+        var deliveries = $"{queue}.deliveries";
+        try
+        {
+            await network.RestartAsync("uk", [new("Broker:ReceiptTimeout", "00:00:05")]);
+            await using (var admin = await network.Broker.ConnectAsAdminAsync())
+            await using (var channel = await admin.CreateChannelAsync())
+            {
+                if (how == "deleted")
+                {
+                    await channel.ExchangeDeleteAsync(deliveries);
+                    // As a sender's client library would: the same name again, with no binding.
+                    await channel.ExchangeDeclareAsync(deliveries, "fanout", durable: true, autoDelete: false);
+                }
+                else
+                {
+                    await channel.ExchangeUnbindAsync(queue, deliveries, "");
+                }
+            }
+            var ids = await network.SubmitAsync(150);
+            await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.CountAsync(
+                    o => o.Recipient == "us" && o.SentAt != null && ids.Contains(o.FindingId!))) == ids.Count,
+                "uk has sent every finding to us", TimeSpan.FromMinutes(2));
+            // The broker confirmed every send, and us has none of them: the loss happened.
+            Assert.Equal(0, await network.QueryAsync("us", db => db.Findings.CountAsync(f => ids.Contains(f.Id))));
+
+            await using (var admin = await network.Broker.ConnectAsAdminAsync())
+            await using (var channel = await admin.CreateChannelAsync())
+            {
+                await channel.ExchangeBindAsync(queue, deliveries, "");
+            }
+
+            await network.AssertIntactAsync(ids);
+            Assert.True(await network.QueryAsync("uk", db => db.Outbox.AnyAsync(o => o.Recipient == "us" && o.Resends > 0 && ids.Contains(o.FindingId!))),
+                "nothing was sent again, so nothing can have been recovered by resending");
+        }
+        finally
+        {
+            await network.RestartAsync("uk");
+        }
+    }
 }

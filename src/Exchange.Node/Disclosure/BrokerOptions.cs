@@ -38,6 +38,17 @@ public sealed class BrokerOptions
     /// first did arrive after all, the recipient drops the second as a duplicate.
     /// </summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long after a send of a finding or a withdrawal its receipt is awaited before the same
+    /// envelope is sent again; each further resend waits twice as long, up to
+    /// <see cref="MaxReceiptWait"/>. The recipient drops the copy as a duplicate and answers it with
+    /// the receipt it sent before, so a resend costs one message each way and never a second
+    /// disclosure. Too short only costs duplicates under load; the default is well past the time a
+    /// healthy network takes to answer.
+    /// </summary>
+    public TimeSpan ReceiptTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>The longest wait between two resends of an unanswered envelope.</summary>
+    public TimeSpan MaxReceiptWait { get; set; } = TimeSpan.FromMinutes(30);
     /// <summary>How often held (embargoed) disclosures are checked for release.</summary>
     public TimeSpan EmbargoCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 

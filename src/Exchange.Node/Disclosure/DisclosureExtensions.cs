@@ -16,6 +16,8 @@ public static class DisclosureExtensions
                 "Broker:Username and Broker:Password are required for RabbitMQ: each institute has its own broker user")
             .Validate(o => o.OutboxBatchSize is > 0 and <= 5000, "Broker:OutboxBatchSize must be between 1 and 5000")
             .Validate(o => o.SendTimeout > TimeSpan.Zero, "Broker:SendTimeout must be positive")
+            .Validate(o => o.ReceiptTimeout > TimeSpan.Zero, "Broker:ReceiptTimeout must be positive")
+            .Validate(o => o.MaxReceiptWait >= o.ReceiptTimeout, "Broker:MaxReceiptWait must be at least Broker:ReceiptTimeout")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<OutboxSignal>();

@@ -27,8 +27,10 @@ public sealed class EnvelopeFactory(NodeKeyRing keys, PeerDirectory peers, TimeP
             WithdrawnAt = Timestamp.FromDateTimeOffset(withdrawnAt),
         });
 
-    public OutboxMessageRecord Receipt(EnvelopeHeader received, byte[] envelopeSha256, bool accepted, string reasonCode, string reason) =>
-        Seal(received.Origin, EnvelopeKind.Receipt, received.FindingId, received.FindingVersion, received.Label, new ReceiptPayload
+    /// <summary>The signed receipt for a received finding or withdrawal; <see cref="OutboxMessageRecord.Answers"/> names what it answers.</summary>
+    public OutboxMessageRecord Receipt(EnvelopeHeader received, byte[] envelopeSha256, bool accepted, string reasonCode, string reason)
+    {
+        var receipt = Seal(received.Origin, EnvelopeKind.Receipt, received.FindingId, received.FindingVersion, received.Label, new ReceiptPayload
         {
             MessageId = received.MessageId,
             Accepted = accepted,
@@ -37,6 +39,9 @@ public sealed class EnvelopeFactory(NodeKeyRing keys, PeerDirectory peers, TimeP
             ReceivedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
             EnvelopeSha256 = ByteString.CopyFrom(envelopeSha256),
         });
+        receipt.Answers = received.MessageId;
+        return receipt;
+    }
 
     public OutboxMessageRecord Announcement(string recipient, CheckpointAnnouncement announcement) =>
         Seal(recipient, EnvelopeKind.Checkpoint, "", 0, TlpLevel.Unspecified, announcement);

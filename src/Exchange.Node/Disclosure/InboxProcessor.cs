@@ -249,6 +249,7 @@ public sealed class InboxProcessor(
             return;
         }
         sent.AnsweredAt = time.GetUtcNow();
+        sent.ResendAt = null;
         sent.Accepted = receipt.Accepted;
         sent.AnswerReason = receipt.Accepted ? null : ColumnText.Fit($"{receipt.ReasonCode}: {receipt.Reason}", 2000);
         sent.Receipt = bytes;
@@ -317,9 +318,22 @@ public sealed class InboxProcessor(
         }
     }
 
+    /// <summary>
+    /// An envelope seen before is dropped, and audited as such. If it is one we answer with a receipt,
+    /// the origin is sending it again because our receipt never reached it: the receipt we sent is
+    /// sent again (the same message, so an origin that did get it drops the copy).
+    /// </summary>
     private async Task RecordDuplicateAsync(EnvelopeHeader header, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
+        var answeredAgain = false;
+        if (header.Kind is EnvelopeKind.Finding or EnvelopeKind.Withdrawal)
+        {
+            var now = time.GetUtcNow();
+            answeredAgain = await db.Outbox
+                .Where(o => o.Answers == header.MessageId && o.Recipient == header.Origin && o.SentAt != null)
+                .ExecuteUpdateAsync(u => u.SetProperty(o => o.ResendAt, now), cancellationToken) > 0;
+        }
         await audit.RecordNowAsync(new AuditEvent
         {
             Kind = AuditEventKind.DuplicateDropped,
@@ -329,8 +343,14 @@ public sealed class InboxProcessor(
             Label = header.Label,
             Counterparty = header.Origin,
             MessageId = header.MessageId,
-            Detail = $"{header.Kind} envelope seen before; dropped",
+            Detail = answeredAgain
+                ? $"{header.Kind} envelope seen before; dropped, and our receipt for it sent again"
+                : $"{header.Kind} envelope seen before; dropped",
         }, cancellationToken);
+        if (answeredAgain)
+        {
+            signal.Notify();
+        }
     }
 
     private async Task<bool> IsDuplicateAfterRaceAsync(string messageId, CancellationToken cancellationToken)

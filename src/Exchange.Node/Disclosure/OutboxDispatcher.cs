@@ -12,6 +12,11 @@ namespace Exchange.Node.Disclosure;
 /// Sends what the outbox holds, oldest first, many at a time; a row is marked sent only once the
 /// broker has confirmed it, and a failed send is retried with back-off. A crash between the confirm
 /// and the mark means one more send, which the recipient drops as a duplicate.
+/// The broker's confirm is not the end of it: a finding or withdrawal is sent again, with the same
+/// message id and bytes, until the recipient's signed receipt comes back
+/// (<see cref="BrokerOptions.ReceiptTimeout"/>, doubling to <see cref="BrokerOptions.MaxReceiptWait"/>),
+/// so a message lost past the confirm (an exchange deleted and re-declared unbound, a broker that
+/// lost a queue) is delivered in the end rather than vanishing.
 /// </summary>
 internal sealed class OutboxDispatcher(
     IServiceScopeFactory scopes,
@@ -74,21 +79,41 @@ internal sealed class OutboxDispatcher(
         }));
 
         var sentAt = time.GetUtcNow();
+        var firstSends = new bool[batch.Count];
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         for (var i = 0; i < batch.Count; i++)
         {
             var row = batch[i];
+            var resend = row.SentAt is not null;
             if (failures[i] is { } failure)
             {
                 row.Attempts++;
                 row.LastError = TextCut.Cut(failure.Message, 2000);
-                row.NextAttemptAt = sentAt + Backoff(row.Attempts);
+                if (resend)
+                {
+                    row.ResendAt = sentAt + Backoff(row.Attempts);
+                }
+                else
+                {
+                    row.NextAttemptAt = sentAt + Backoff(row.Attempts);
+                }
                 logger.LogWarning("Sending {MessageId} to {Recipient} failed (attempt {Attempts}): {Error}", row.MessageId, row.Recipient, row.Attempts, failure.Message);
                 continue;
             }
-            row.SentAt = sentAt;
             row.LastError = null;
-            if (row.Kind == (int)EnvelopeKind.Finding)
+            if (resend)
+            {
+                row.Resends++;
+                logger.LogInformation("Sent {Kind} {MessageId} to {Recipient} again ({Resends}): no receipt since {SentAt:O}",
+                    (EnvelopeKind)row.Kind, row.MessageId, row.Recipient, row.Resends, row.SentAt);
+            }
+            else
+            {
+                row.SentAt = sentAt;
+                firstSends[i] = true;
+            }
+            row.ResendAt = AwaitsReceipt(row) ? sentAt + ReceiptWait(row.Resends) : null;
+            if (!resend && row.Kind == (int)EnvelopeKind.Finding)
             {
                 audit.Record(new AuditEvent
                 {
@@ -103,7 +128,7 @@ internal sealed class OutboxDispatcher(
             }
         }
         // Pending becomes Sent only if nothing moved it on meanwhile: the receipt may already be in.
-        foreach (var sent in batch.Where((row, i) => failures[i] is null && row.Kind == (int)EnvelopeKind.Finding).GroupBy(r => (r.FindingId, r.FindingVersion)))
+        foreach (var sent in batch.Where((row, i) => firstSends[i] && row.Kind == (int)EnvelopeKind.Finding).GroupBy(r => (r.FindingId, r.FindingVersion)))
         {
             var recipients = sent.Select(r => r.Recipient).ToList();
             await db.Decisions
@@ -128,24 +153,48 @@ internal sealed class OutboxDispatcher(
         if (!db.Database.IsNpgsql())
         {
             // A SQLite file belongs to one node process, so there is one dispatcher and nothing to claim against.
-            return await db.Outbox
+            var unsent = await db.Outbox
                 .Where(o => o.SentAt == null && o.CancelledAt == null && o.NextAttemptAt <= now)
                 .OrderBy(o => o.Id)
                 .Take(size)
                 .ToListAsync(cancellationToken);
+            if (unsent.Count == size)
+            {
+                return unsent;
+            }
+            var unanswered = await db.Outbox
+                .Where(o => o.ResendAt != null && o.ResendAt <= now && o.AnsweredAt == null && o.CancelledAt == null)
+                .OrderBy(o => o.Id)
+                .Take(size - unsent.Count)
+                .ToListAsync(cancellationToken);
+            return [.. unsent, .. unanswered];
         }
         // Long enough for the sends (each bounded by SendTimeout) and the marking that follows them.
         var leaseEnds = now + options.Value.SendTimeout * 2;
         var claimed = await db.Outbox.FromSql($"""
-            UPDATE outbox SET "NextAttemptAt" = {leaseEnds}
+            UPDATE outbox SET
+                "NextAttemptAt" = CASE WHEN "SentAt" IS NULL THEN {leaseEnds} ELSE "NextAttemptAt" END,
+                "ResendAt" = CASE WHEN "SentAt" IS NULL THEN "ResendAt" ELSE {leaseEnds} END
             WHERE "Id" IN (
                 SELECT "Id" FROM outbox
-                WHERE "SentAt" IS NULL AND "CancelledAt" IS NULL AND "NextAttemptAt" <= {now}
+                WHERE "CancelledAt" IS NULL AND (
+                    ("SentAt" IS NULL AND "NextAttemptAt" <= {now})
+                    OR ("ResendAt" <= {now} AND "AnsweredAt" IS NULL))
                 ORDER BY "Id" LIMIT {size}
                 FOR UPDATE SKIP LOCKED)
             RETURNING *
             """).ToListAsync(cancellationToken);
         return [.. claimed.OrderBy(o => o.Id)];
+    }
+
+    /// <summary>Findings and withdrawals are answered with a signed receipt; nothing else is.</summary>
+    private static bool AwaitsReceipt(OutboxMessageRecord row) =>
+        row.Kind is (int)EnvelopeKind.Finding or (int)EnvelopeKind.Withdrawal;
+
+    private TimeSpan ReceiptWait(int resends)
+    {
+        var wait = options.Value.ReceiptTimeout * Math.Pow(2, Math.Min(resends, 20));
+        return wait < options.Value.MaxReceiptWait ? wait : options.Value.MaxReceiptWait;
     }
 
     private static TimeSpan Backoff(int attempts)

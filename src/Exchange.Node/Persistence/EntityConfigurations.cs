@@ -71,6 +71,10 @@ internal sealed class OutboxMessageRecordConfiguration : IEntityTypeConfiguratio
         // The dispatcher's query: unsent, not cancelled, due.
         b.HasIndex(o => new { o.SentAt, o.CancelledAt, o.NextAttemptAt });
         b.HasIndex(o => new { o.FindingId, o.Recipient });
+        b.Property(o => o.Answers).HasMaxLength(64);
+        // The dispatcher's second query: sent, unanswered, due to be sent again.
+        b.HasIndex(o => o.ResendAt);
+        b.HasIndex(o => o.Answers);
     }
 }
 

@@ -20,6 +20,20 @@ public sealed class OutboxMessageRecord
     public int Attempts { get; set; }
     public string? LastError { get; set; }
     public DateTimeOffset? SentAt { get; set; }
+    /// <summary>
+    /// For a kind the recipient answers with a signed receipt (finding, withdrawal): when to send the
+    /// same envelope again if no receipt has come by then. Null when unsent, answered or not awaited.
+    /// A send the broker confirmed can still vanish (an exchange deleted and re-declared unbound,
+    /// a queue lost with its node); only the recipient's receipt says it arrived.
+    /// </summary>
+    public DateTimeOffset? ResendAt { get; set; }
+    /// <summary>How many times the envelope was sent again for want of a receipt.</summary>
+    public int Resends { get; set; }
+    /// <summary>
+    /// For a receipt: the message id it answers, so that the same envelope received again (the
+    /// origin never saw our receipt) is answered with this receipt again rather than dropped.
+    /// </summary>
+    public string? Answers { get; set; }
     /// <summary>Set when the message must not go out after all (a withdrawal overtook it).</summary>
     public DateTimeOffset? CancelledAt { get; set; }
     public DateTimeOffset? AnsweredAt { get; set; }

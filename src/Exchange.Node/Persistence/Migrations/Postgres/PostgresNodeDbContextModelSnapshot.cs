@@ -403,6 +403,10 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("AnsweredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Answers")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
@@ -449,13 +453,23 @@ namespace Exchange.Node.Persistence.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<DateTimeOffset?>("ResendAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Resends")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Answers");
+
                     b.HasIndex("MessageId")
                         .IsUnique();
+
+                    b.HasIndex("ResendAt");
 
                     b.HasIndex("FindingId", "Recipient");
 

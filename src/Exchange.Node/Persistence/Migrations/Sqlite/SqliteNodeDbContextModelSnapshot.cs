@@ -388,6 +388,10 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                     b.Property<long?>("AnsweredAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Answers")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
@@ -434,13 +438,23 @@ namespace Exchange.Node.Persistence.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ResendAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Resends")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("SentAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Answers");
+
                     b.HasIndex("MessageId")
                         .IsUnique();
+
+                    b.HasIndex("ResendAt");
 
                     b.HasIndex("FindingId", "Recipient");
 
