@@ -1,6 +1,7 @@
-using Exchange.Messages;
+using Exchange.Node.Disclosure;
 using Exchange.Testing;
-using MassTransit;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Exchange.EndToEnd.Tests;
 
@@ -10,34 +11,33 @@ namespace Exchange.EndToEnd.Tests;
 /// </summary>
 internal sealed class EnvelopeInjector : IAsyncDisposable
 {
-    private readonly IBusControl _bus;
+    private readonly RabbitMqEnvelopeTransport _transport;
 
-    private EnvelopeInjector(IBusControl bus, TestManifest manifest)
+    private EnvelopeInjector(RabbitMqEnvelopeTransport transport, TestManifest manifest)
     {
-        _bus = bus;
+        _transport = transport;
         Keys = new TestEnvelopes(manifest);
     }
 
     /// <summary>Seals with the keys of the network's manifest.</summary>
     public TestEnvelopes Keys { get; }
 
-    public static async Task<EnvelopeInjector> ConnectAsAsync(RabbitNetworkFixture network, string institute)
+    /// <summary>Publishes as the institute's broker user, through the node's own transport: what a node that went rogue could send.</summary>
+    public static Task<EnvelopeInjector> ConnectAsAsync(RabbitNetworkFixture network, string institute)
     {
         var credential = network.Broker.CredentialOf(institute);
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(RabbitMqTestBroker.Host, network.Broker.VirtualHost, h =>
+        var options = Options.Create(new BrokerOptions
         {
-            h.Username(credential.Username);
-            h.Password(credential.Password);
-        }));
-        await bus.StartAsync();
-        return new EnvelopeInjector(bus, network.Manifest);
+            Host = RabbitMqTestBroker.Host,
+            VirtualHost = network.Broker.VirtualHost,
+            Username = credential.Username,
+            Password = credential.Password,
+        });
+        return Task.FromResult(new EnvelopeInjector(new RabbitMqEnvelopeTransport(options, NullLogger<RabbitMqEnvelopeTransport>.Instance), network.Manifest));
     }
 
-    public async Task SendAsync(string recipient, byte[] envelope)
-    {
-        var endpoint = await _bus.GetSendEndpoint(new Uri($"exchange:exchange.{recipient}.inbox.deliveries"));
-        await endpoint.Send(new DeliverEnvelope(envelope));
-    }
+    public Task SendAsync(string recipient, byte[] envelope) =>
+        _transport.SendAsync($"exchange.{recipient}.inbox", envelope, Guid.NewGuid().ToString("N"), CancellationToken.None);
 
-    public async ValueTask DisposeAsync() => await _bus.StopAsync();
+    public ValueTask DisposeAsync() => _transport.DisposeAsync();
 }

@@ -31,6 +31,8 @@ public sealed class RabbitMqTestBroker : IAsyncDisposable
 
     public string VirtualHost { get; }
     public IReadOnlyList<BrokerTopology.Credential> Credentials { get; }
+    /// <summary>What <see cref="BrokerTopology.Definitions"/> produced and the broker loaded: users, permissions, queues, exchanges, bindings, policies.</summary>
+    public System.Text.Json.Nodes.JsonObject Definitions { get; private init; } = [];
 
     public BrokerTopology.Credential CredentialOf(string instituteId) => Credentials.Single(c => c.InstituteId == instituteId);
 
@@ -42,9 +44,11 @@ public sealed class RabbitMqTestBroker : IAsyncDisposable
         var management = new HttpClient { BaseAddress = new Uri(ManagementUrl), Timeout = TimeSpan.FromSeconds(60) };
         management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AdminUser}:{AdminPassword}")));
         HttpResponseMessage response;
+        System.Text.Json.Nodes.JsonObject definitions;
         try
         {
-            response = await management.PostAsJsonAsync("/api/definitions", BrokerTopology.Definitions(manifest, virtualHost, credentials));
+            definitions = BrokerTopology.Definitions(manifest, virtualHost, credentials);
+            response = await management.PostAsJsonAsync("/api/definitions", definitions);
         }
         catch (HttpRequestException e)
         {
@@ -55,7 +59,7 @@ public sealed class RabbitMqTestBroker : IAsyncDisposable
         {
             throw new InvalidOperationException($"Loading the broker definitions failed: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
-        return new RabbitMqTestBroker(management, virtualHost, credentials);
+        return new RabbitMqTestBroker(management, virtualHost, credentials) { Definitions = definitions };
     }
 
     /// <summary>The node settings for one institute: its own broker user on this virtual host.</summary>
@@ -73,6 +77,10 @@ public sealed class RabbitMqTestBroker : IAsyncDisposable
         await new ConnectionFactory { HostName = Host, VirtualHost = VirtualHost, UserName = username, Password = password }.CreateConnectionAsync();
 
     public Task<IConnection> ConnectAsAdminAsync() => ConnectAsync(AdminUser, AdminPassword);
+
+    /// <summary>A queue as the management API describes it (GET /api/queues/{vhost}/{name}).</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> QueueAsync(string queue) =>
+        (await _management.GetFromJsonAsync<System.Text.Json.Nodes.JsonNode>($"/api/queues/{Uri.EscapeDataString(VirtualHost)}/{Uri.EscapeDataString(queue)}"))!;
 
     /// <summary>Messages now in a queue, from the management API.</summary>
     public async Task<long> MessageCountAsync(string queue)

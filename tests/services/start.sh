@@ -62,6 +62,10 @@ start_rabbitmq() {
   if ! grep -q "^management.tcp.ip" "$conf" 2>/dev/null; then
     printf 'management.tcp.ip = 127.0.0.1\nloopback_users = none\n' | as_root tee -a "$conf" >/dev/null
   fi
+  # The same bound on a message as deploy/compose/rabbitmq.conf: 16 MiB, above the largest envelope.
+  if ! grep -q "^max_message_size" "$conf" 2>/dev/null; then
+    printf 'max_message_size = 16777216\n' | as_root tee -a "$conf" >/dev/null
+  fi
   log "starting RabbitMQ ($RABBIT_NODE)"
   as_root env RABBITMQ_NODENAME="$RABBIT_NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached \

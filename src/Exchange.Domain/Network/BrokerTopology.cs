@@ -14,16 +14,25 @@ namespace Exchange.Domain.Network;
 /// </summary>
 public static class BrokerTopology
 {
+    /// <summary>The most an institute's inbox queue holds before the broker refuses publishes to it: 2 GiB.</summary>
+    public const long InboxMaxLengthBytes = 2L * 1024 * 1024 * 1024;
+
     public sealed record Credential(string InstituteId, string Username, string Password);
 
     public static string UserName(string prefix, string instituteId) => $"{prefix}{instituteId}";
 
-    /// <summary>Regular expressions for one institute's configure, write and read permissions.</summary>
+    /// <summary>
+    /// Regular expressions for one institute's configure, write and read permissions (RabbitMQ
+    /// access control, "How Permissions Work"). Configure and read: only its own queue, exchanges
+    /// and error queues. Write: those, and every institute's deliveries exchange, which is all a
+    /// sender needs because it publishes without declaring (no configure on any peer's object, so
+    /// no peer can delete, re-declare or unbind it).
+    /// </summary>
     public static (string Configure, string Write, string Read) Permissions(string queue)
     {
-        var own = $"{Regex.Escape(queue)}(_error|_skipped)?";
+        var own = $@"{Regex.Escape(queue)}(_error|_skipped|\.deliveries)?";
         var anyDeliveries = @".+\.deliveries";
-        return ($"^({own}|{anyDeliveries})$", $"^({own}|{anyDeliveries})$", $@"^({own}|{Regex.Escape(queue)}\.deliveries)$");
+        return ($"^({own})$", $"^({own}|{anyDeliveries})$", $"^({own})$");
     }
 
     public static JsonObject Definitions(NetworkManifest manifest, string virtualHost, IReadOnlyList<Credential> credentials)
@@ -58,9 +67,19 @@ public static class BrokerTopology
             bindings.Add(Binding(queue, queue, "queue", virtualHost));
             bindings.Add(Binding(deliveries, queue, "exchange", virtualHost));
         }
+        // A bound on what a stopped or flooded institute's queue can hold: past it the broker
+        // refuses (nacks) new publishes, which the sender's outbox keeps and retries, rather than
+        // filling the broker's disk for every institute.
+        var policies = new JsonArray(new JsonObject
+        {
+            ["vhost"] = virtualHost, ["name"] = "exchange-inbox-limits", ["apply-to"] = "queues", ["priority"] = 0,
+            ["pattern"] = $"^({string.Join('|', manifest.Institutes.Select(i => Regex.Escape(i.BrokerQueue)))})$",
+            ["definition"] = new JsonObject { ["max-length-bytes"] = InboxMaxLengthBytes, ["overflow"] = "reject-publish" },
+        });
         return new JsonObject
         {
             ["rabbit_version"] = "3.10.8",
+            ["policies"] = policies,
             ["users"] = users,
             ["vhosts"] = new JsonArray(new JsonObject { ["name"] = virtualHost }),
             ["permissions"] = permissions,

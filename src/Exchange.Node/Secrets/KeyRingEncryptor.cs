@@ -58,7 +58,22 @@ internal sealed class KeyRingEncryptor(IServiceProvider services, KeyEncryptionK
             // the clear keys leave the live files at once.
             if (db.Database.IsNpgsql())
             {
-                await db.Database.ExecuteSqlRawAsync("VACUUM FULL \"DataProtectionKeys\"", cancellationToken);
+                // VACUUM FULL still copies a dead row version that a snapshot open in this database
+                // could see (an autovacuum ANALYZE of the new tables, another service's query as the
+                // node starts). Wait briefly for those to end, and rewrite twice: the second pass
+                // drops whatever the first had to keep.
+                for (var pass = 0; pass < 2; pass++)
+                {
+                    for (var wait = 0; wait < 50 && await OtherSnapshotsAsync(db, cancellationToken) > 0; wait++)
+                    {
+                        await Task.Delay(100, cancellationToken);
+                    }
+                    await db.Database.ExecuteSqlRawAsync("VACUUM FULL \"DataProtectionKeys\"", cancellationToken);
+                    if (pass == 0)
+                    {
+                        await Task.Delay(500, cancellationToken);
+                    }
+                }
             }
             else
             {
@@ -70,4 +85,11 @@ internal sealed class KeyRingEncryptor(IServiceProvider services, KeyEncryptionK
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // Sessions of other roles show no xmin to the node's role: this sees what it can, the second pass covers the rest.
+    private static Task<int> OtherSnapshotsAsync(NodeDbContext db, CancellationToken cancellationToken) =>
+        db.Database.SqlQueryRaw<int>("""
+            SELECT count(*)::int AS "Value" FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+            """).SingleAsync(cancellationToken);
 }
