@@ -1,3 +1,5 @@
+using Exchange.Domain.IO;
+
 namespace Exchange.Inspect;
 
 /// <summary>
@@ -6,17 +8,15 @@ namespace Exchange.Inspect;
 /// is stopped after one buffer, not after the gigabytes.
 /// </summary>
 /// <param name="nameOf">Gives the name of entry <paramref name="entry"/> for the message, read only if it is needed.</param>
-internal sealed class DeclaredSizeStream(Stream inner, long declared, Func<int, string> nameOf, int entry) : Stream
+internal sealed class DeclaredSizeStream(Stream inner, long declared, Func<int, string> nameOf, int entry) : ForwardReadStream(inner)
 {
     private long _read;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
         // Ask for at most one byte past the declared size: enough to see the lie, no more.
         var room = (int)Math.Min(buffer.Length, declared - _read + 1);
-        var read = inner.Read(buffer[..room]);
+        var read = Inner.Read(buffer[..room]);
         _read += read;
         if (_read > declared)
         {
@@ -25,22 +25,6 @@ internal sealed class DeclaredSizeStream(Stream inner, long declared, Func<int, 
         return read;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => declared;
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

@@ -1,3 +1,5 @@
+using Exchange.Domain.IO;
+
 namespace Exchange.Inspect;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Exchange.Inspect;
 /// not allow. This read-only stream quotes them on the fly ("NaN") wherever they stand outside a
 /// string, so a standard JSON reader can parse the log as it streams.
 /// </summary>
-internal sealed class NonFiniteLiteralStream(Stream inner) : Stream
+internal sealed class NonFiniteLiteralStream(Stream inner) : ForwardReadStream(inner)
 {
     private static readonly byte[] Infinity = "Infinity"u8.ToArray();
     private static readonly byte[] NaN = "NaN"u8.ToArray();
@@ -26,7 +28,7 @@ internal sealed class NonFiniteLiteralStream(Stream inner) : Stream
     {
         while (_output.Count < buffer.Length && !_innerDone)
         {
-            var read = inner.Read(_input);
+            var read = Inner.Read(_input);
             if (read == 0)
             {
                 _innerDone = true;
@@ -46,8 +48,6 @@ internal sealed class NonFiniteLiteralStream(Stream inner) : Stream
         }
         return count;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     private void Consume(byte b)
     {
@@ -147,22 +147,5 @@ internal sealed class NonFiniteLiteralStream(Stream inner) : Stream
         _matched = 0;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

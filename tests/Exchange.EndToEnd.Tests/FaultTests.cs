@@ -197,6 +197,14 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
                 "uk has sent every finding to us", TimeSpan.FromMinutes(2));
             // The broker confirmed every send, and us has none of them: the loss happened.
             Assert.Equal(0, await network.QueryAsync("us", db => db.Findings.CountAsync(f => ids.Contains(f.Id))));
+            // Past the deadline the origin sends again, and says so in its health.
+            await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.AnyAsync(
+                    o => o.Recipient == "us" && o.Resends > 0 && o.AnsweredAt == null && ids.Contains(o.FindingId!))),
+                "uk sends unanswered findings again", TimeSpan.FromMinutes(1));
+            using (var http = new HttpClient { BaseAddress = network["uk"].Address, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
+            {
+                Assert.Equal("Degraded", await http.GetStringAsync("/healthz"));
+            }
 
             await using (var admin = await network.Broker.ConnectAsAdminAsync())
             await using (var channel = await admin.CreateChannelAsync())

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Exchange.Domain.Findings;
+using Exchange.Domain.IO;
 using Grpc.Net.Compression;
 
 namespace Exchange.Node.Api;
@@ -19,15 +20,13 @@ internal sealed class BoundedGzipProvider(int maxMessageBytes) : ICompressionPro
 
     public Stream CreateDecompressionStream(Stream stream) => new Inflating(new GZipStream(stream, CompressionMode.Decompress), maxMessageBytes);
 
-    private sealed class Inflating(Stream gzip, int max) : Stream
+    private sealed class Inflating(Stream gzip, int max) : ForwardReadStream(gzip)
     {
         private long _read;
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
-            var read = gzip.Read(buffer[..(int)Math.Min(buffer.Length, max - _read + 1)]);
+            var read = Inner.Read(buffer[..(int)Math.Min(buffer.Length, max - _read + 1)]);
             _read += read;
             if (_read > max)
             {
@@ -36,23 +35,6 @@ internal sealed class BoundedGzipProvider(int maxMessageBytes) : ICompressionPro
             return read;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                gzip.Dispose();
-            }
-            base.Dispose(disposing);
-        }
     }
 }

@@ -26,6 +26,7 @@ public static class DisclosureExtensions
         builder.Services.AddScoped<InboxProcessor>();
         builder.Services.AddHostedService<OutboxDispatcher>();
         builder.Services.AddHostedService<EmbargoReleaser>();
+        builder.Services.AddHealthChecks().AddCheck<ReceiptHealthCheck>("receipts", tags: ["alert"]);
 
         if (options.Transport == BrokerTransport.InMemory)
         {

@@ -21,7 +21,8 @@ public sealed class GaugeSampler(IServiceScopeFactory scopes, NodeMetrics metric
                 var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
                 var outbox = await db.Outbox.CountAsync(o => o.SentAt == null && o.CancelledAt == null, stoppingToken);
                 var audit = await db.AuditHead.Select(h => (long?)h.Size).FirstOrDefaultAsync(stoppingToken) ?? 0;
-                metrics.Sample(outbox, audit);
+                var unanswered = await db.Outbox.CountAsync(o => o.ResendAt != null && o.Resends > 0 && o.AnsweredAt == null && o.CancelledAt == null, stoppingToken);
+                metrics.Sample(outbox, audit, unanswered);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

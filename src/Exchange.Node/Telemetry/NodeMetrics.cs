@@ -21,6 +21,7 @@ public sealed class NodeMetrics
     private readonly Counter<long> _rejected;
     private long _outboxDepth = -1;
     private long _auditSize = -1;
+    private long _unanswered = -1;
 
     public NodeMetrics(IMeterFactory meters, IOptions<NodeOptions> node)
     {
@@ -33,6 +34,8 @@ public sealed class NodeMetrics
         _received = Meter.CreateCounter<long>("exchange.findings.received", "{finding}", "Findings received from peers and accepted");
         _rejected = Meter.CreateCounter<long>("exchange.envelopes.rejected", "{envelope}", "Envelopes that failed verification (forged, tampered, misaddressed, unreadable)");
         Meter.CreateObservableGauge("exchange.outbox.depth", () => Sampled(_outboxDepth), "{message}", "Messages in the outbox not yet confirmed by the broker");
+        Meter.CreateObservableGauge("exchange.disclosures.unanswered", () => Sampled(_unanswered), "{message}",
+            "Findings and withdrawals sent again at least once because no receipt came by the deadline (Broker:ReceiptTimeout), and still unanswered");
         Meter.CreateObservableGauge("exchange.audit.size", () => Sampled(_auditSize), "{entry}", "Entries in this node's audit log (the Merkle tree's size)");
     }
 
@@ -71,10 +74,11 @@ public sealed class NodeMetrics
         }
     }
 
-    public void Sample(long outboxDepth, long auditSize)
+    public void Sample(long outboxDepth, long auditSize, long unanswered)
     {
         Interlocked.Exchange(ref _outboxDepth, outboxDepth);
         Interlocked.Exchange(ref _auditSize, auditSize);
+        Interlocked.Exchange(ref _unanswered, unanswered);
     }
 
     // Nothing is reported before the first sample rather than a misleading zero.
