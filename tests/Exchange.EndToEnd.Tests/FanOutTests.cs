@@ -395,6 +395,14 @@ public sealed class FanOutTests(RabbitNetworkFixture network)
             Assert.Equal(BrokerTopology.InboxMaxLengthBytes, (long)described["effective_policy_definition"]!["max-length-bytes"]!);
             Assert.Equal("reject-publish", (string?)described["effective_policy_definition"]!["overflow"]);
         }
+        // The error queues MassTransit creates on the first fault fall under their own bound.
+        var errorPolicy = network.Broker.Definitions["policies"]!.AsArray().Single(p => (string)p!["name"]! == "exchange-error-limits")!;
+        Assert.All(network.Broker.Definitions["queues"]!.AsArray().Select(q => (string)q!["name"]!), queue =>
+        {
+            Assert.Matches((string)errorPolicy["pattern"]!, queue + "_error");
+            Assert.Matches((string)errorPolicy["pattern"]!, queue + "_skipped");
+        });
+        Assert.Equal("drop-head", (string?)errorPolicy["definition"]!["overflow"]);
     }
 
     private static async Task AssertRefused(IConnection connection, Func<IChannel, Task> action, string what)

@@ -162,15 +162,18 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
         }
     }
     /// <summary>
-    /// The loss the broker cannot see: a send to an exchange with no binding is confirmed and
-    /// dropped. Taken away (deleted, or its binding removed) and put back in the middle of a run,
-    /// the recipient's deliveries exchange swallows what is sent meanwhile; the origin, getting no
-    /// receipt, sends the same envelopes again, and everything arrives once.
+    /// A recipient's exchange or queue taken away in the middle of a run, by an administrator or a
+    /// broker fault (no institute's own user may do it: see FanOutTests). Deleted or unbound, the
+    /// broker refuses or returns every publish (nothing declares it again, sends are mandatory):
+    /// nothing is marked sent, and it all goes once the exchange is back. Purged while the
+    /// recipient is down, the loss is past the broker's confirm: only the missing receipt shows it,
+    /// and the origin sends the same envelopes again. Either way everything arrives, once.
     /// </summary>
     [Theory]
     [InlineData("deleted")]
     [InlineData("unbound")]
-    public async Task A_recipients_deliveries_exchange_taken_away_in_the_middle_of_a_run_loses_nothing_once_it_is_back(string how)
+    [InlineData("purged")]
+    public async Task A_recipients_exchange_or_queue_taken_away_in_the_middle_of_a_run_loses_nothing_once_it_is_back(string how)
     {
         const string queue = "exchange.us.inbox";
         var deliveries = $"{queue}.deliveries";
@@ -180,45 +183,72 @@ public sealed class FaultTests(ProcessNetworkFixture network) : IClassFixture<Pr
             await using (var admin = await network.Broker.ConnectAsAdminAsync())
             await using (var channel = await admin.CreateChannelAsync())
             {
-                if (how == "deleted")
+                switch (how)
                 {
-                    await channel.ExchangeDeleteAsync(deliveries);
-                    // As a sender's client library would: the same name again, with no binding.
-                    await channel.ExchangeDeclareAsync(deliveries, "fanout", durable: true, autoDelete: false);
-                }
-                else
-                {
-                    await channel.ExchangeUnbindAsync(queue, deliveries, "");
+                    case "deleted":
+                        await channel.ExchangeDeleteAsync(deliveries);
+                        break;
+                    case "unbound":
+                        await channel.ExchangeUnbindAsync(queue, deliveries, "");
+                        break;
+                    case "purged":
+                        await network.KillAsync("us");
+                        break;
                 }
             }
             var ids = await network.SubmitAsync(150);
-            await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.CountAsync(
-                    o => o.Recipient == "us" && o.SentAt != null && ids.Contains(o.FindingId!))) == ids.Count,
-                "uk has sent every finding to us", TimeSpan.FromMinutes(2));
-            // The broker confirmed every send, and us has none of them: the loss happened.
-            Assert.Equal(0, await network.QueryAsync("us", db => db.Findings.CountAsync(f => ids.Contains(f.Id))));
-            // Past the deadline the origin sends again, and says so in its health.
-            await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.AnyAsync(
-                    o => o.Recipient == "us" && o.Resends > 0 && o.AnsweredAt == null && ids.Contains(o.FindingId!))),
-                "uk sends unanswered findings again", TimeSpan.FromMinutes(1));
-            using (var http = new HttpClient { BaseAddress = network["uk"].Address, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
+            if (how == "purged")
             {
-                Assert.Equal("Degraded", await http.GetStringAsync("/healthz"));
+                // Routed to us's queue and confirmed; then the queue is emptied.
+                await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.CountAsync(
+                        o => o.Recipient == "us" && o.SentAt != null && ids.Contains(o.FindingId!))) == ids.Count,
+                    "uk has sent every finding to us", TimeSpan.FromMinutes(2));
+                await using (var admin = await network.Broker.ConnectAsAdminAsync())
+                await using (var channel = await admin.CreateChannelAsync())
+                {
+                    await channel.QueuePurgeAsync(queue);
+                }
+                // Past the deadline the origin sends again, and says so in its health.
+                await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.AnyAsync(
+                        o => o.Recipient == "us" && o.Resends > 0 && o.AnsweredAt == null && ids.Contains(o.FindingId!))),
+                    "uk sends unanswered findings again", TimeSpan.FromMinutes(1));
+                using (var http = new HttpClient { BaseAddress = network["uk"].Address, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
+                {
+                    Assert.Equal("Degraded", await http.GetStringAsync("/healthz"));
+                }
+                Assert.Equal(0, await network.QueryAsync("us", db => db.Findings.CountAsync(f => ids.Contains(f.Id))));
+                await network.RestartAsync("us");
             }
-
-            await using (var admin = await network.Broker.ConnectAsAdminAsync())
-            await using (var channel = await admin.CreateChannelAsync())
+            else
             {
+                // Refused (no exchange) or returned (no binding): each send fails and is retried; none is marked sent.
+                await Eventually.TrueAsync(async () => await network.QueryAsync("uk", db => db.Outbox.CountAsync(
+                        o => o.Recipient == "us" && o.Attempts > 0 && o.LastError != null && ids.Contains(o.FindingId!))) > 0,
+                    "uk's sends to us fail", TimeSpan.FromMinutes(1));
+                Assert.Equal(0, await network.QueryAsync("uk", db => db.Outbox.CountAsync(o => o.Recipient == "us" && o.SentAt != null && ids.Contains(o.FindingId!))));
+                await using var admin = await network.Broker.ConnectAsAdminAsync();
+                await using var channel = await admin.CreateChannelAsync();
+                if (how == "deleted")
+                {
+                    await channel.ExchangeDeclareAsync(deliveries, "fanout", durable: true, autoDelete: false);
+                }
                 await channel.ExchangeBindAsync(queue, deliveries, "");
             }
 
             await network.AssertIntactAsync(ids);
-            Assert.True(await network.QueryAsync("uk", db => db.Outbox.AnyAsync(o => o.Recipient == "us" && o.Resends > 0 && ids.Contains(o.FindingId!))),
-                "nothing was sent again, so nothing can have been recovered by resending");
+            if (how == "purged")
+            {
+                Assert.True(await network.QueryAsync("uk", db => db.Outbox.AnyAsync(o => o.Recipient == "us" && o.Resends > 0 && ids.Contains(o.FindingId!))),
+                    "nothing was sent again, so nothing can have been recovered by resending");
+            }
         }
         finally
         {
             await network.RestartAsync("uk");
+            if (how == "purged")
+            {
+                await network.RestartAsync("us");
+            }
         }
     }
 }

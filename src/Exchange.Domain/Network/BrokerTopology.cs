@@ -12,10 +12,28 @@ namespace Exchange.Domain.Network;
 /// "{queue}.deliveries" and never to the queue's own name, the right to send to an institute never
 /// carries the right to read, purge, bind to or delete its queue.
 /// </summary>
-public static class BrokerTopology
+public static partial class BrokerTopology
 {
     /// <summary>The most an institute's inbox queue holds before the broker refuses publishes to it: 2 GiB.</summary>
     public const long InboxMaxLengthBytes = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>The most an institute's <c>_error</c> or <c>_skipped</c> queue holds; past it the oldest message is dropped: 256 MiB.</summary>
+    public const long ErrorQueueMaxLengthBytes = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Why a queue name cannot be an institute's inbox, or null if it can: lower-case letters,
+    /// digits, '.' and '-' only (no '_'), at most 200 characters, not ending in ".deliveries". An
+    /// institute's rights are its queue's name and that name with "_error", "_skipped" or
+    /// ".deliveries" (<see cref="Permissions"/>), so with these rules no institute's name is
+    /// another's derived name, and none gets rights over another's objects.
+    /// </summary>
+    public static string? QueueNameProblem(string queue) =>
+        !QueueName().IsMatch(queue) ? "must be lower-case letters, digits, '.' and '-' (no '_'), at most 200 characters"
+        : queue.EndsWith(".deliveries", StringComparison.Ordinal) ? "must not end in '.deliveries'"
+        : null;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{0,199}$")]
+    private static partial Regex QueueName();
 
     public sealed record Credential(string InstituteId, string Username, string Password);
 
@@ -70,12 +88,23 @@ public static class BrokerTopology
         // A bound on what a stopped or flooded institute's queue can hold: past it the broker
         // refuses (nacks) new publishes, which the sender's outbox keeps and retries, rather than
         // filling the broker's disk for every institute.
-        var policies = new JsonArray(new JsonObject
-        {
-            ["vhost"] = virtualHost, ["name"] = "exchange-inbox-limits", ["apply-to"] = "queues", ["priority"] = 0,
-            ["pattern"] = $"^({string.Join('|', manifest.Institutes.Select(i => Regex.Escape(i.BrokerQueue)))})$",
-            ["definition"] = new JsonObject { ["max-length-bytes"] = InboxMaxLengthBytes, ["overflow"] = "reject-publish" },
-        });
+        var names = string.Join('|', manifest.Institutes.Select(i => Regex.Escape(i.BrokerQueue)));
+        var policies = new JsonArray(
+            new JsonObject
+            {
+                ["vhost"] = virtualHost, ["name"] = "exchange-inbox-limits", ["apply-to"] = "queues", ["priority"] = 0,
+                ["pattern"] = $"^({names})$",
+                ["definition"] = new JsonObject { ["max-length-bytes"] = InboxMaxLengthBytes, ["overflow"] = "reject-publish" },
+            },
+            // Any peer may publish junk that the consumer moves to these (MassTransit creates them on
+            // the first fault); the oldest goes first past the bound, each rejection being in the
+            // recipient's audit log already.
+            new JsonObject
+            {
+                ["vhost"] = virtualHost, ["name"] = "exchange-error-limits", ["apply-to"] = "queues", ["priority"] = 0,
+                ["pattern"] = $"^({names})(_error|_skipped)$",
+                ["definition"] = new JsonObject { ["max-length-bytes"] = ErrorQueueMaxLengthBytes, ["overflow"] = "drop-head" },
+            });
         return new JsonObject
         {
             ["rabbit_version"] = "3.10.8",

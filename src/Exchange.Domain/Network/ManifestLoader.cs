@@ -122,9 +122,18 @@ public static partial class ManifestLoader
                 {
                     _errors.Add($"{at}: tokenIssuer must be an absolute URI, found '{d.TokenIssuer}'");
                 }
-                if (Require(d.BrokerQueue, at, "brokerQueue") && !queues.Add(d.BrokerQueue!))
+                if (Require(d.BrokerQueue, at, "brokerQueue"))
                 {
-                    _errors.Add($"{at}: brokerQueue '{d.BrokerQueue}' is used by another institute");
+                    if (BrokerTopology.QueueNameProblem(d.BrokerQueue!) is { } problem)
+                    {
+                        // A queue named like another's derived name would be given rights over that
+                        // institute's exchange or error queue.
+                        _errors.Add($"{at}: brokerQueue '{d.BrokerQueue}' {problem}");
+                    }
+                    else if (!queues.Add(d.BrokerQueue!))
+                    {
+                        _errors.Add($"{at}: brokerQueue '{d.BrokerQueue}' is used by another institute");
+                    }
                 }
                 if (_errors.Count == before)
                 {

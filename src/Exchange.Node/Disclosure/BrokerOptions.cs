@@ -49,6 +49,12 @@ public sealed class BrokerOptions
     public TimeSpan ReceiptTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>The longest wait between two resends of an unanswered envelope.</summary>
     public TimeSpan MaxReceiptWait { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// How long after its first send an unanswered envelope is no longer sent again (a recipient
+    /// that refuses it without a receipt, one that left the network). It stays unanswered, in the
+    /// <c>receipts</c> health check and the gauge, for someone to look at.
+    /// </summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromDays(7);
     /// <summary>How often held (embargoed) disclosures are checked for release.</summary>
     public TimeSpan EmbargoCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -18,6 +18,7 @@ public static class DisclosureExtensions
             .Validate(o => o.SendTimeout > TimeSpan.Zero, "Broker:SendTimeout must be positive")
             .Validate(o => o.ReceiptTimeout > TimeSpan.Zero, "Broker:ReceiptTimeout must be positive")
             .Validate(o => o.MaxReceiptWait >= o.ReceiptTimeout, "Broker:MaxReceiptWait must be at least Broker:ReceiptTimeout")
+            .Validate(o => o.GiveUpAfter >= o.ReceiptTimeout, "Broker:GiveUpAfter must be at least Broker:ReceiptTimeout")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<OutboxSignal>();

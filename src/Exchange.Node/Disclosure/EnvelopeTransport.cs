@@ -50,7 +50,35 @@ internal sealed class RabbitMqEnvelopeTransport(IOptions<BrokerOptions> options,
         {
             throw new UnroutableEnvelopeException(exchange);
         }
-        // A channel the broker closed (a permission refused: 403) is noticed and replaced by the next send.
+        catch (Exception e) when (e is not PublishException)
+        {
+            // Closed under us, timed out waiting for a confirm, cancelled: a channel in an unknown
+            // state is not used again; the next send opens a fresh one (and a fresh connection if
+            // this one is gone). A nack (PublishException) leaves the channel sound.
+            Forget(exchange, channel);
+            throw;
+        }
+    }
+
+    private void Forget(string exchange, IChannel channel)
+    {
+        if (_channels.TryGetValue(exchange, out var opening) && opening.IsCompletedSuccessfully && ReferenceEquals(opening.Result, channel))
+        {
+            _channels.TryRemove(new KeyValuePair<string, Task<IChannel>>(exchange, opening));
+        }
+        _ = CloseQuietlyAsync(channel);
+    }
+
+    private static async Task CloseQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            await channel.DisposeAsync();
+        }
+        catch (Exception)
+        {
+            // Already closed by the broker or with its connection.
+        }
     }
 
     private async Task<IChannel> ChannelAsync(string exchange, CancellationToken cancellationToken)
@@ -110,7 +138,13 @@ internal sealed class RabbitMqEnvelopeTransport(IOptions<BrokerOptions> options,
                 UserName = broker.Username,
                 Password = broker.Password,
                 ClientProvidedName = "exchange-outbox",
-                AutomaticRecoveryEnabled = true,
+                // Recovery is ours: a connection or channel found closed, or one a send gave up on,
+                // is replaced by the next send. (With the library's recovery on, sends stopped
+                // completing after the broker closed every connection: FaultTests.Closing_every_broker_connection….)
+                AutomaticRecoveryEnabled = false,
+                // Well inside Broker:SendTimeout: a cluster node that black-holes connections is
+                // passed over for the next one before the batch's sends time out.
+                RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
                 // Nothing is declared, so there is no topology to recover.
                 TopologyRecoveryEnabled = false,
             };

@@ -104,7 +104,7 @@ public sealed class InboxProcessor(
         var payload = await ParseAsync(FindingPayload.Parser, opened, cancellationToken);
         var finding = payload.Finding;
         if (finding is null || finding.Id != header.FindingId || finding.Version != header.FindingVersion
-            || finding.OriginInstitute != header.Origin || finding.Label?.Level != header.Label || !finding.Id.StartsWith(header.Origin + "-", StringComparison.Ordinal))
+            || finding.OriginInstitute != header.Origin || finding.Label?.Level != header.Label || !IsIdOf(header.Origin, finding.Id))
         {
             await RejectAsync("payload.inconsistent", "the finding inside does not match the envelope's header", header, cancellationToken);
             return;
@@ -194,7 +194,7 @@ public sealed class InboxProcessor(
     {
         var header = opened.Header;
         var payload = await ParseAsync(WithdrawalPayload.Parser, opened, cancellationToken);
-        if (payload.FindingId != header.FindingId || !payload.FindingId.StartsWith(header.Origin + "-", StringComparison.Ordinal))
+        if (payload.FindingId != header.FindingId || !IsIdOf(header.Origin, payload.FindingId))
         {
             await RejectAsync("payload.inconsistent", "the withdrawal does not match the envelope's header", header, cancellationToken);
             return;
@@ -330,9 +330,15 @@ public sealed class InboxProcessor(
         if (header.Kind is EnvelopeKind.Finding or EnvelopeKind.Withdrawal)
         {
             var now = time.GetUtcNow();
-            answeredAgain = await db.Outbox
-                .Where(o => o.Answers == header.MessageId && o.Recipient == header.Origin && o.SentAt != null)
+            var receipts = db.Outbox.Where(o => o.Answers == header.MessageId && o.Recipient == header.Origin);
+            answeredAgain = await receipts.Where(o => o.SentAt != null)
                 .ExecuteUpdateAsync(u => u.SetProperty(o => o.ResendAt, now), cancellationToken) > 0;
+            if (!answeredAgain && !await receipts.AnyAsync(cancellationToken))
+            {
+                // Received before receipts named what they answer (or the receipt row is gone):
+                // answer again from the inbox row, which kept the outcome and the envelope's hash.
+                answeredAgain = await AnswerAgainFromInboxAsync(header, cancellationToken);
+            }
         }
         await audit.RecordNowAsync(new AuditEvent
         {
@@ -352,6 +358,28 @@ public sealed class InboxProcessor(
             signal.Notify();
         }
     }
+
+    private async Task<bool> AnswerAgainFromInboxAsync(EnvelopeHeader header, CancellationToken cancellationToken)
+    {
+        var first = await db.Inbox.AsNoTracking().SingleOrDefaultAsync(i => i.MessageId == header.MessageId && i.Origin == header.Origin, cancellationToken);
+        if (first?.EnvelopeSha256 is not { Length: > 0 } sha256)
+        {
+            return false;
+        }
+        var accepted = first.Outcome == "accepted";
+        var code = accepted ? "accept" : first.Outcome.StartsWith("refused: ", StringComparison.Ordinal) ? first.Outcome["refused: ".Length..] : "refuse.unknown";
+        db.Outbox.Add(envelopes.Receipt(header, sha256, accepted, code, "answered again: the first receipt did not reach the origin"));
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// A finding id is its origin's id, '-', and 32 lower-case hex digits (FindingStore). A prefix
+    /// test alone would let "uk" claim ids of "uk-ai" ("uk-ai-…" starts with "uk-").
+    /// </summary>
+    internal static bool IsIdOf(string origin, string findingId) =>
+        findingId.Length == origin.Length + 33 && findingId.StartsWith(origin + "-", StringComparison.Ordinal)
+        && findingId.AsSpan(origin.Length + 1).IndexOfAnyExcept("0123456789abcdef") < 0;
 
     private async Task<bool> IsDuplicateAfterRaceAsync(string messageId, CancellationToken cancellationToken)
     {

@@ -54,11 +54,12 @@ internal sealed class OutboxDispatcher(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
         var audit = scope.ServiceProvider.GetRequiredService<AuditRecorder>();
-        var batch = await ClaimBatchAsync(db, time.GetUtcNow(), cancellationToken);
-        if (batch.Count == 0)
+        var claimed = await ClaimBatchAsync(db, time.GetUtcNow(), cancellationToken);
+        if (claimed.Count == 0)
         {
             return 0;
         }
+        var batch = await GiveUpOnAsync(db, claimed, cancellationToken);
 
         // Sent concurrently: the broker confirms them in a pipeline rather than one round trip each.
         using var sendTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -91,7 +92,11 @@ internal sealed class OutboxDispatcher(
                 row.LastError = TextCut.Cut(failure.Message, 2000);
                 if (resend)
                 {
-                    row.ResendAt = sentAt + Backoff(row.Attempts);
+                    // No quicker than the receipt deadlines: a recipient whose exchange routes nowhere
+                    // is not sent everything again every minute.
+                    var backoff = Backoff(row.Attempts);
+                    var wait = ReceiptWait(row.Resends);
+                    row.ResendAt = sentAt + (backoff > wait ? backoff : wait);
                 }
                 else
                 {
@@ -185,6 +190,28 @@ internal sealed class OutboxDispatcher(
             RETURNING *
             """).ToListAsync(cancellationToken);
         return [.. claimed.OrderBy(o => o.Id)];
+    }
+
+    /// <summary>
+    /// Of the rows claimed, those first sent more than <see cref="BrokerOptions.GiveUpAfter"/> ago
+    /// are sent no more (saved at once, logged); the rest are returned to be sent.
+    /// </summary>
+    private async Task<List<OutboxMessageRecord>> GiveUpOnAsync(NodeDbContext db, List<OutboxMessageRecord> claimed, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var stale = claimed.Where(r => AwaitsReceipt(r) && r.SentAt is { } first && now - first > options.Value.GiveUpAfter).ToList();
+        foreach (var row in stale)
+        {
+            row.ResendAt = null;
+            row.LastError = $"no receipt since {row.SentAt:O} after {row.Resends} resends: not sent again";
+            logger.LogError("Gave up sending {Kind} {MessageId} to {Recipient} again: no receipt since {SentAt:O} after {Resends} resends",
+                (EnvelopeKind)row.Kind, row.MessageId, row.Recipient, row.SentAt, row.Resends);
+        }
+        if (stale.Count > 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        return [.. claimed.Except(stale)];
     }
 
     /// <summary>Findings and withdrawals are answered with a signed receipt; nothing else is.</summary>

@@ -8,7 +8,8 @@ namespace Exchange.Node.Telemetry;
 /// Samples what the gauges report from the database at an interval: an exporter's collection
 /// callback must not wait on the database.
 /// </summary>
-public sealed class GaugeSampler(IServiceScopeFactory scopes, NodeMetrics metrics, IOptions<TelemetryOptions> options, ILogger<GaugeSampler> logger) : BackgroundService
+public sealed class GaugeSampler(IServiceScopeFactory scopes, NodeMetrics metrics, IOptions<TelemetryOptions> options,
+    IOptions<Disclosure.BrokerOptions> broker, TimeProvider time, ILogger<GaugeSampler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,7 +22,7 @@ public sealed class GaugeSampler(IServiceScopeFactory scopes, NodeMetrics metric
                 var db = scope.ServiceProvider.GetRequiredService<NodeDbContext>();
                 var outbox = await db.Outbox.CountAsync(o => o.SentAt == null && o.CancelledAt == null, stoppingToken);
                 var audit = await db.AuditHead.Select(h => (long?)h.Size).FirstOrDefaultAsync(stoppingToken) ?? 0;
-                var unanswered = await db.Outbox.CountAsync(o => o.ResendAt != null && o.Resends > 0 && o.AnsweredAt == null && o.CancelledAt == null, stoppingToken);
+                var unanswered = await Disclosure.Unanswered.Of(db.Outbox, time.GetUtcNow(), broker.Value.ReceiptTimeout).CountAsync(stoppingToken);
                 metrics.Sample(outbox, audit, unanswered);
             }
             catch (Exception e) when (e is not OperationCanceledException)

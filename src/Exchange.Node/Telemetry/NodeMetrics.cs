@@ -35,7 +35,7 @@ public sealed class NodeMetrics
         _rejected = Meter.CreateCounter<long>("exchange.envelopes.rejected", "{envelope}", "Envelopes that failed verification (forged, tampered, misaddressed, unreadable)");
         Meter.CreateObservableGauge("exchange.outbox.depth", () => Sampled(_outboxDepth), "{message}", "Messages in the outbox not yet confirmed by the broker");
         Meter.CreateObservableGauge("exchange.disclosures.unanswered", () => Sampled(_unanswered), "{message}",
-            "Findings and withdrawals sent again at least once because no receipt came by the deadline (Broker:ReceiptTimeout), and still unanswered");
+            "Findings and withdrawals still without a receipt past the deadline (Broker:ReceiptTimeout after their first send)");
         Meter.CreateObservableGauge("exchange.audit.size", () => Sampled(_auditSize), "{entry}", "Entries in this node's audit log (the Merkle tree's size)");
     }
 
